@@ -1,0 +1,109 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let upcoming: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "kvm-agent",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "kvm-agent", targets: ["kvm-agent"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.20.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.4.0"),
+    ],
+    targets: [
+        // C system library: the libvirt client API plus a shim for its macros.
+        .systemLibrary(
+            name: "CLibvirt",
+            pkgConfig: "libvirt",
+            providers: [.apt(["libvirt-dev"])]
+        ),
+        // Safe Swift over libvirt: owns every pointer, turns C errors into Swift errors.
+        .target(
+            name: "Libvirt",
+            dependencies: ["CLibvirt"],
+            swiftSettings: upcoming
+        ),
+        // The agent's model and logic; no C imports, tested against fakes.
+        .target(
+            name: "KVMCore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log")
+            ],
+            swiftSettings: upcoming
+        ),
+        // Host capability read from /proc, /sys and /dev/kvm.
+        .target(
+            name: "HostProbe",
+            dependencies: ["KVMCore"],
+            swiftSettings: upcoming
+        ),
+        // KVMCore's Hypervisor implemented on the Libvirt layer: connection supervision, events, offloading.
+        .target(
+            name: "LibvirtHypervisor",
+            dependencies: [
+                "Libvirt", "KVMCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
+        // HTTP endpoints and the composition of services; callable from tests without the CLI.
+        .target(
+            name: "AgentHTTP",
+            dependencies: [
+                "KVMCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "Agent",
+            dependencies: [
+                "KVMCore", "HostProbe", "LibvirtHypervisor", "AgentHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .executableTarget(
+            name: "kvm-agent",
+            dependencies: [
+                "Agent", "KVMCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(name: "KVMCoreTests", dependencies: ["KVMCore"], swiftSettings: upcoming),
+        .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "KVMCore"], swiftSettings: upcoming),
+        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"], swiftSettings: upcoming),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "Agent", "KVMCore", "Libvirt",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [],
+            swiftSettings: upcoming
+        ),
+    ]
+)

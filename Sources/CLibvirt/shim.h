@@ -1,0 +1,32 @@
+#ifndef KVM_AGENT_CLIBVIRT_SHIM_H
+#define KVM_AGENT_CLIBVIRT_SHIM_H
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+// VIR_DOMAIN_EVENT_CALLBACK is a cast macro, which Swift cannot import: these wrappers
+// register a typed callback through the generic virConnectDomainEventRegisterAny.
+static inline int kvmshim_register_lifecycle(virConnectPtr conn,
+                                             virConnectDomainEventCallback cb,
+                                             void *opaque,
+                                             virFreeCallback freecb) {
+    return virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                            VIR_DOMAIN_EVENT_CALLBACK(cb), opaque, freecb);
+}
+
+static inline int kvmshim_register_reboot(virConnectPtr conn,
+                                          virConnectDomainEventGenericCallback cb,
+                                          void *opaque,
+                                          virFreeCallback freecb) {
+    return virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_REBOOT,
+                                            cb, opaque, freecb);
+}
+
+// VIR_CPU_MAPLEN and VIR_CPU_USABLE are macros too.
+static inline int kvmshim_cpu_maplen(int cpus) { return VIR_CPU_MAPLEN(cpus); }
+
+static inline int kvmshim_cpu_usable(const unsigned char *cpumaps, int maplen, int vcpu, int cpu) {
+    return VIR_CPU_USABLE(cpumaps, maplen, vcpu, cpu) ? 1 : 0;
+}
+
+#endif

@@ -1,0 +1,73 @@
+/// Turns one record of `virConnectGetAllDomainStats` (flat keys such as `block.0.rd.bytes`) into
+/// `DomainStats` in base units: libvirt reports times in nanoseconds and balloon sizes in KiB.
+public struct BulkStatsDecoder: Sendable {
+    private static let nanoseconds = 1e-9
+    private static let kibibyte = 1024.0
+
+    public init() {}
+
+    /// The groups present in a record; the others must be fetched per domain.
+    public func groupsPresent(in params: [String: StatValue]) -> Set<StatsGroup> {
+        Set(StatsGroup.allCases.filter { params[$0.marker] != nil })
+    }
+
+    public func decode(_ params: [String: StatValue]) -> DomainStats {
+        var stats = DomainStats()
+        func num(_ key: String) -> Double? { params[key]?.number }
+        func ns(_ key: String) -> Double? { num(key).map { $0 * Self.nanoseconds } }
+        func kib(_ key: String) -> Double? { num(key).map { $0 * Self.kibibyte } }
+
+        stats.cpuTimeSeconds = ns("cpu.time")
+        stats.cpuUserSeconds = ns("cpu.user")
+        stats.cpuSystemSeconds = ns("cpu.system")
+        stats.memoryBytes = kib("balloon.current")
+        stats.memoryMaximumBytes = kib("balloon.maximum")
+        stats.balloon.rssBytes = kib("balloon.rss")
+        stats.balloon.usableBytes = kib("balloon.usable")
+        stats.balloon.unusedBytes = kib("balloon.unused")
+        stats.balloon.availableBytes = kib("balloon.available")
+        stats.vcpusCurrent = num("vcpu.current")
+        stats.vcpusMaximum = num("vcpu.maximum")
+
+        for index in 0..<Int(num("vcpu.maximum") ?? num("vcpu.current") ?? 0) {
+            let p = "vcpu.\(index)."
+            let counters = VCPUCounters(
+                timeSeconds: ns(p + "time"), waitSeconds: ns(p + "wait"), delaySeconds: ns(p + "delay"))
+            if counters != VCPUCounters() { stats.vcpus[index] = counters }
+        }
+
+        for index in 0..<Int(num("block.count") ?? 0) {
+            let p = "block.\(index)."
+            guard let name = params[p + "name"]?.text else { continue }
+            var block = BlockDeviceStats(device: name, path: params[p + "path"]?.text)
+            block.readRequests = num(p + "rd.reqs")
+            block.readBytes = num(p + "rd.bytes")
+            block.readSeconds = ns(p + "rd.times")
+            block.writeRequests = num(p + "wr.reqs")
+            block.writeBytes = num(p + "wr.bytes")
+            block.writeSeconds = ns(p + "wr.times")
+            block.flushRequests = num(p + "fl.reqs")
+            block.flushSeconds = ns(p + "fl.times")
+            block.capacityBytes = num(p + "capacity")
+            block.allocationBytes = num(p + "allocation")
+            block.physicalBytes = num(p + "physical")
+            stats.blocks.append(block)
+        }
+
+        for index in 0..<Int(num("net.count") ?? 0) {
+            let p = "net.\(index)."
+            guard let name = params[p + "name"]?.text else { continue }
+            var net = InterfaceDeviceStats(device: name)
+            net.receiveBytes = num(p + "rx.bytes")
+            net.receivePackets = num(p + "rx.pkts")
+            net.receiveErrors = num(p + "rx.errs")
+            net.receiveDrops = num(p + "rx.drop")
+            net.transmitBytes = num(p + "tx.bytes")
+            net.transmitPackets = num(p + "tx.pkts")
+            net.transmitErrors = num(p + "tx.errs")
+            net.transmitDrops = num(p + "tx.drop")
+            stats.interfaces.append(net)
+        }
+        return stats
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Logging
+
+extension Collector {
+    private enum Outcome: Sendable {
+        case sampled(DomainStats, [VCPUInfo])
+        /// Past the deadline, still stuck from an earlier pass, or skipped by libvirt because its job is held.
+        case timedOut
+        case failed
+    }
+
+    /// Samples counters and vcpuinfo of `domains`; returns how many could not be sampled.
+    func sample(_ domains: [DomainRef]) async -> Int {
+        guard !domains.isEmpty else { return 0 }
+        let eligible = domains.filter { !isStuck($0.uuid) }
+        let records = await bulkRecords(eligible)
+        let configs = store.snapshot().domains.mapValues(\.config)
+        let outcomes = await concurrentMap(domains, limit: options.concurrency) { ref -> (DomainRef, Outcome) in
+            guard let params = records[ref.uuid] else { return (ref, .timedOut) }
+            do {
+                let stats = try await self.complete(ref, params, config: configs[ref.uuid] ?? nil)
+                let vcpus = try await self.call("vcpuinfo", key: ref.uuid) { try await $0.vcpuInfo(ref) }
+                return (ref, .sampled(stats, vcpus))
+            } catch is DeadlineExceeded {
+                return (ref, .timedOut)
+            } catch {
+                self.logger.debug("sampling failed", metadata: ["domain": "\(ref.name)", "error": "\(error)"])
+                return (ref, .failed)
+            }
+        }
+        let now = Date().timeIntervalSince1970
+        store.update { inventory in
+            for (ref, outcome) in outcomes {
+                guard var entry = inventory.domains[ref.uuid], entry.state.isActive else { continue }
+                switch outcome {
+                case .sampled(let stats, let vcpus):
+                    entry.stats = stats
+                    entry.vcpus = vcpus
+                    entry.statsSampledAt = now
+                    entry.statsTimedOut = false
+                case .timedOut:
+                    entry.stats = nil
+                    entry.vcpus = []
+                    entry.statsTimedOut = true
+                case .failed:
+                    entry.stats = nil
+                    entry.vcpus = []
+                }
+                inventory.domains[ref.uuid] = entry
+            }
+        }
+        let timedOut = outcomes.filter { if case .timedOut = $0.1 { true } else { false } }.map(\.0.name)
+        if !timedOut.isEmpty {
+            logger.warning("domains did not answer in time", metadata: ["domains": "\(timedOut)"])
+        }
+        return outcomes.filter { if case .sampled = $0.1 { false } else { true } }.count
+    }
+
+    /// One bulk call for all; if it overruns (one stuck domain holds it up) or an earlier one is still
+    /// stuck, one call per domain, so that the others keep fresh figures.
+    private func bulkRecords(_ domains: [DomainRef]) async -> [String: [String: StatValue]] {
+        guard !domains.isEmpty else { return [:] }
+        let groups = Set(StatsGroup.allCases)
+        if !isStuck(Self.bulkKey) {
+            do {
+                let records = try await call("bulk stats", key: Self.bulkKey) { try await $0.bulkStats(domains, groups: groups) }
+                return Dictionary(records.map { ($0.key.uuid, $0.value) }, uniquingKeysWith: { a, _ in a })
+            } catch {
+                logger.info("bulk stats failed, sampling per domain", metadata: ["error": "\(error)"])
+            }
+        }
+        let perDomain = await concurrentMap(domains, limit: options.concurrency) { ref in
+            (ref.uuid, try? await self.call("domain stats", key: ref.uuid) { try await $0.bulkStats([ref], groups: groups) }.first?.value)
+        }
+        return Dictionary(perDomain.compactMap { uuid, params in params.map { (uuid, $0) } }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Decodes a bulk record and fills the groups the driver left out with per-domain calls.
+    private func complete(_ ref: DomainRef, _ params: [String: StatValue], config: DomainConfig?) async throws -> DomainStats {
+        let decoder = BulkStatsDecoder()
+        var stats = decoder.decode(params)
+        let present = decoder.groupsPresent(in: params)
+        if !present.isSuperset(of: [.cpuTotal, .balloon, .vcpu]) {
+            let info = try await call("domain info", key: ref.uuid) { try await $0.basicInfo(ref) }
+            stats.cpuTimeSeconds = stats.cpuTimeSeconds ?? info.cpuTimeSeconds
+            stats.memoryBytes = stats.memoryBytes ?? info.memoryBytes
+            stats.memoryMaximumBytes = stats.memoryMaximumBytes ?? info.memoryMaximumBytes
+            stats.vcpusCurrent = stats.vcpusCurrent ?? Double(info.vcpus)
+        }
+        stats.vcpusMaximum = stats.vcpusMaximum ?? config?.vcpusMaximum
+        stats.memoryMaximumBytes = stats.memoryMaximumBytes ?? config?.memoryMaximumBytes
+        if !present.contains(.block) {
+            for disk in config?.disks ?? [] {
+                if let block = try await optionalDevice({ try await $0.blockStats(ref, device: disk.target) }, ref) {
+                    stats.blocks.append(block)
+                }
+            }
+        }
+        if !present.contains(.interface) {
+            for device in (config?.interfaces ?? []).compactMap(\.target) {
+                if let net = try await optionalDevice({ try await $0.interfaceStats(ref, device: device) }, ref) {
+                    stats.interfaces.append(net)
+                }
+            }
+        }
+        return stats
+    }
+
+    /// A device may be gone or unsupported (an empty CD-ROM); only a timeout fails the domain.
+    private func optionalDevice<T: Sendable>(
+        _ body: @escaping @Sendable (any Hypervisor) async throws -> T, _ ref: DomainRef
+    ) async throws -> T? {
+        do {
+            return try await call("device stats", key: ref.uuid, body)
+        } catch let error as DeadlineExceeded {
+            throw error
+        } catch {
+            return nil
+        }
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import Logging
+import Synchronization
+
+public struct CollectorOptions: Sendable {
+    /// Time between full collections (`--collector.interval`).
+    public var interval: Duration
+    /// Deadline of each hypervisor call (`--collector.timeout`).
+    public var timeout: Duration
+    /// Per-domain calls in flight at once.
+    public var concurrency: Int
+    /// How often the host capability (CPU flags, modules, bridges) is read again.
+    public var hostProbeInterval: Duration
+
+    public init(
+        interval: Duration = .seconds(15), timeout: Duration = .seconds(5), concurrency: Int = 4,
+        hostProbeInterval: Duration = .seconds(60)
+    ) {
+        self.interval = interval
+        self.timeout = timeout
+        self.concurrency = concurrency
+        self.hostProbeInterval = hostProbeInterval
+    }
+}
+
+public enum CollectionResult: String, Sendable, CaseIterable {
+    /// Every domain sampled.
+    case success
+    /// The listing worked but some domains timed out or failed.
+    case partial
+    /// The listing itself failed.
+    case error
+    /// Not attempted: libvirt is not connected.
+    case disconnected
+}
+
+/// Where the collector reports on itself; the agent turns these into its own metrics.
+public protocol CollectorTelemetry: Sendable {
+    func collectionFinished(result: CollectionResult, durationSeconds: Double, timestamp: Double)
+}
+
+/// The collector loop: samples every domain on an interval, and re-lists at once when an event says
+/// something changed. It is the only caller of the hypervisor; scrapes read the store.
+public final class Collector: Sendable {
+    let hypervisor: any Hypervisor
+    let store: InventoryStore
+    let options: CollectorOptions
+    let probeHost: @Sendable () -> HostCapability?
+    let telemetry: (any CollectorTelemetry)?
+    let logger: Logger
+    private let fullCollection = Wakeup()
+    private let quickRefresh = Wakeup()
+    /// Key (domain UUID, or `bulkKey`) to abandoned calls still running for it.
+    let abandoned = Mutex<[String: Int]>([:])
+    private let lastHostProbe = Mutex<ContinuousClock.Instant?>(nil)
+    static let bulkKey = "*bulk"
+
+    public init(
+        hypervisor: any Hypervisor, store: InventoryStore, options: CollectorOptions,
+        probeHost: @escaping @Sendable () -> HostCapability? = { nil },
+        telemetry: (any CollectorTelemetry)? = nil, logger: Logger = Logger(label: "kvm-agent.collector")
+    ) {
+        self.hypervisor = hypervisor
+        self.store = store
+        self.options = options
+        self.probeHost = probeHost
+        self.telemetry = telemetry
+        self.logger = logger
+    }
+
+    /// Asks for a full collection now (after a reconnect, for instance).
+    public func requestCollection() { fullCollection.signal() }
+
+    /// Asks for a quick re-listing (after a lifecycle event): states, new definitions and first figures.
+    public func requestRefresh() { quickRefresh.signal() }
+
+    /// Runs until the task is cancelled.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    await self.collectOnce()
+                    await self.fullCollection.wait(upTo: self.options.interval)
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    await self.quickRefresh.wait(upTo: .seconds(3600))
+                    guard !Task.isCancelled else { return }
+                    await self.refreshListing()
+                }
+            }
+        }
+    }
+
+    /// One full pass: host facts, listing, definitions, counters, vcpuinfo.
+    @discardableResult
+    public func collectOnce() async -> CollectionResult {
+        let started = ContinuousClock.now
+        let result = await collect()
+        let duration = ContinuousClock.now - started
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+        telemetry?.collectionFinished(result: result, durationSeconds: seconds, timestamp: Date().timeIntervalSince1970)
+        if result != .success {
+            logger.debug("collection finished", metadata: ["result": "\(result.rawValue)", "seconds": "\(seconds)"])
+        }
+        return result
+    }
+
+    private func collect() async -> CollectionResult {
+        probeHostIfDue()
+        guard store.snapshot().libvirtUp else { return .disconnected }
+        guard await listAndReconcile() else { return .error }
+        await refreshStaleConfigs()
+        let active = store.snapshot().sortedDomains.filter { $0.state.isActive }.map(\.ref)
+        let failures = await sample(active)
+        return failures == 0 ? .success : .partial
+    }
+
+    private func refreshListing() async {
+        guard store.snapshot().libvirtUp, await listAndReconcile() else { return }
+        await refreshStaleConfigs()
+        let unsampled = store.snapshot().sortedDomains.filter { $0.state.isActive && $0.stats == nil }.map(\.ref)
+        if !unsampled.isEmpty { _ = await sample(unsampled) }
+    }
+
+    private func probeHostIfDue() {
+        let now = ContinuousClock.now
+        let due = lastHostProbe.withLock { last in
+            guard last.map({ now - $0 >= options.hostProbeInterval }) ?? true else { return false }
+            last = now
+            return true
+        }
+        if due, let host = probeHost() { store.setHost(host) }
+    }
+
+    private func listAndReconcile() async -> Bool {
+        let startedAt = Date().timeIntervalSince1970
+        do {
+            let listing = try await call("list domains", key: nil) { try await $0.listDomains() }
+            store.applyListing(listing, startedAt: startedAt)
+            return true
+        } catch {
+            logger.warning("listing domains failed", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    private func refreshStaleConfigs() async {
+        let stale = store.snapshot().sortedDomains.filter(\.configStale).map(\.ref)
+        _ = await concurrentMap(stale, limit: options.concurrency) { ref in
+            do {
+                let config = try await self.call("read definition", key: ref.uuid) { try await $0.config(ref) }
+                self.store.update { inventory in
+                    inventory.domains[ref.uuid]?.config = config
+                    inventory.domains[ref.uuid]?.configStale = false
+                }
+            } catch {
+                self.logger.debug("reading definition failed", metadata: ["domain": "\(ref.name)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// One hypervisor call under the collector's deadline. A call that overruns is counted against `key`
+    /// until it finally returns, so that no second call piles onto the same stuck domain.
+    func call<T: Sendable>(
+        _ name: String, key: String?, _ body: @escaping @Sendable (any Hypervisor) async throws -> T
+    ) async throws -> T {
+        let hypervisor = self.hypervisor
+        do {
+            return try await withDeadline(
+                options.timeout, operation: name,
+                onLateCompletion: {
+                    if let key { self.abandoned.withLock { $0[key, default: 0] -= 1 } }
+                }, { try await body(hypervisor) })
+        } catch let error as DeadlineExceeded {
+            if let key { abandoned.withLock { $0[key, default: 0] += 1 } }
+            throw error
+        }
+    }
+
+    func isStuck(_ key: String) -> Bool {
+        abandoned.withLock { ($0[key] ?? 0) > 0 }
+    }
+}

@@ -1,0 +1,24 @@
+/// What the collector needs from a hypervisor connection. Every call may block for long in the real
+/// implementation; the collector gives each one a deadline and never calls it from a scrape.
+public protocol Hypervisor: Sendable {
+    /// Node facts and versions, asked once per connection.
+    func identity() async throws -> HypervisorIdentity
+    /// All domains, running and defined-only, with their states.
+    func listDomains() async throws -> [DomainSummary]
+    /// Bulk statistics for the given domains, skipping those whose job lock is held. Domains missing from
+    /// the answer were skipped.
+    func bulkStats(_ domains: [DomainRef], groups: Set<StatsGroup>) async throws -> [DomainRef: [String: StatValue]]
+    func basicInfo(_ domain: DomainRef) async throws -> DomainBasicInfo
+    func blockStats(_ domain: DomainRef, device: String) async throws -> BlockDeviceStats
+    func interfaceStats(_ domain: DomainRef, device: String) async throws -> InterfaceDeviceStats
+    /// What `virsh vcpuinfo` shows.
+    func vcpuInfo(_ domain: DomainRef) async throws -> [VCPUInfo]
+    func config(_ domain: DomainRef) async throws -> DomainConfig
+}
+
+/// A hypervisor call that did not return within its deadline; the call itself may still be running.
+public struct DeadlineExceeded: Error, CustomStringConvertible {
+    public var operation: String
+    public var timeout: Duration
+    public var description: String { "\(operation) did not answer within \(timeout)" }
+}

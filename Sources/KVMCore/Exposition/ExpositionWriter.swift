@@ -1,0 +1,104 @@
+import Foundation
+
+/// Writes the Prometheus text format 0.0.4. Written here rather than with swift-prometheus because the
+/// domain families are rebuilt from a snapshot on every change, which that library's long-lived metric
+/// objects do not model (see docs: it has no collect-on-scrape hook).
+public struct ExpositionWriter: Sendable {
+    public enum MetricType: String, Sendable {
+        case gauge, counter
+    }
+
+    public private(set) var output = ""
+    /// Series dropped because a family already had one with the same labels (two NICs with one name, say).
+    public private(set) var duplicatesDropped = 0
+
+    public init(reservingCapacity capacity: Int = 0) {
+        output.reserveCapacity(capacity)
+    }
+
+    /// Writes one family; nothing at all when `body` adds no sample.
+    public mutating func family(
+        _ name: String, _ type: MetricType, help: String, _ body: (inout FamilySamples) -> Void
+    ) {
+        var samples = FamilySamples(name: name)
+        body(&samples)
+        guard !samples.text.isEmpty else { return }
+        duplicatesDropped += samples.duplicates
+        output += "# HELP \(name) \(Self.escapeHelp(help))\n# TYPE \(name) \(type.rawValue)\n"
+        output += samples.text
+    }
+
+    static func escapeHelp(_ text: String) -> String {
+        guard text.contains(where: { $0 == "\\" || $0 == "\n" }) else { return text }
+        return text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    static func escapeLabelValue(_ text: String) -> String {
+        guard text.contains(where: { $0 == "\\" || $0 == "\n" || $0 == "\"" }) else { return text }
+        var escaped = ""
+        escaped.reserveCapacity(text.count + 4)
+        for character in text {
+            switch character {
+            case "\\": escaped += "\\\\"
+            case "\"": escaped += "\\\""
+            case "\n": escaped += "\\n"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+
+    /// Go's strconv formatting as Prometheus parses it: integers without exponent, NaN and ±Inf spelled out.
+    public static func format(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return "\(value)"
+    }
+}
+
+public struct FamilySamples: Sendable {
+    let name: String
+    var text = ""
+    var duplicates = 0
+    private var seen = Set<String>()
+
+    init(name: String) {
+        self.name = name
+    }
+
+    /// Adds one sample; `nil` values are skipped, so absent figures produce no series rather than zeros.
+    public mutating func add(_ value: Double?) { add([:], value) }
+
+    public mutating func add(_ flag: Bool) { add([:], flag ? 1 : 0) }
+
+    public mutating func add(_ labels: KeyValuePairs<String, String>, _ value: Double?) {
+        guard let value else { return }
+        var line = name
+        if !labels.isEmpty {
+            line += "{"
+            var first = true
+            for (key, labelValue) in labels {
+                if !first { line += "," }
+                first = false
+                line += key
+                line += "=\""
+                line += ExpositionWriter.escapeLabelValue(labelValue)
+                line += "\""
+            }
+            line += "}"
+        }
+        guard seen.insert(line).inserted else {
+            duplicates += 1
+            return
+        }
+        text += line
+        text += " "
+        text += ExpositionWriter.format(value)
+        text += "\n"
+    }
+
+    public mutating func add(_ labels: KeyValuePairs<String, String>, _ flag: Bool) {
+        add(labels, flag ? 1 : 0)
+    }
+}

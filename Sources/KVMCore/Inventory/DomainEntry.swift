@@ -1,0 +1,71 @@
+/// Everything known about one domain, from events and from the collector loop.
+public struct DomainEntry: Sendable, Equatable {
+    public var ref: DomainRef
+    public var state: DomainState
+    public var reason: String
+    /// When the last state change happened, from an event or, for a change no event told of, the listing.
+    public var stateChangedAt: Double?
+    /// When an event last set this entry's state: listings started earlier must not override it.
+    var lastEventAt: Double?
+    public var config: DomainConfig?
+    /// Set by defined events so that the next pass re-reads the XML.
+    public var configStale = true
+    public var stats: DomainStats?
+    public var statsSampledAt: Double?
+    public var vcpus: [VCPUInfo] = []
+    /// The last attempt to sample this domain ran past its deadline, or is still stuck.
+    public var statsTimedOut = false
+    /// (event, detail) to how many such events the callback saw.
+    public var lifecycleEvents: [LifecycleCounterKey: Double] = [:]
+
+    public init(ref: DomainRef, state: DomainState, reason: String) {
+        self.ref = ref
+        self.state = state
+        self.reason = reason
+    }
+}
+
+public struct LifecycleCounterKey: Sendable, Hashable, Comparable {
+    public var event: String
+    public var detail: String
+
+    public static func < (a: Self, b: Self) -> Bool { (a.event, a.detail) < (b.event, b.detail) }
+}
+
+/// Who the agent is talking to, as libvirt reports it at connect time.
+public struct HypervisorIdentity: Sendable, Equatable {
+    public var libvirtVersion: String
+    public var hypervisor: String
+    public var hypervisorVersion: String
+    public var uri: String
+    public var hostCPUs: Double
+    public var hostMemoryBytes: Double
+    /// Guest domain types libvirt offers on this host (kvm, qemu, test, …).
+    public var domainTypes: Set<String>
+
+    public init(
+        libvirtVersion: String, hypervisor: String, hypervisorVersion: String, uri: String, hostCPUs: Double,
+        hostMemoryBytes: Double, domainTypes: Set<String>
+    ) {
+        self.libvirtVersion = libvirtVersion
+        self.hypervisor = hypervisor
+        self.hypervisorVersion = hypervisorVersion
+        self.uri = uri
+        self.hostCPUs = hostCPUs
+        self.hostMemoryBytes = hostMemoryBytes
+        self.domainTypes = domainTypes
+    }
+}
+
+/// One domain as a listing reports it (`virsh list --all`).
+public struct DomainSummary: Sendable, Equatable {
+    public var ref: DomainRef
+    public var state: DomainState
+    public var reasonCode: Int
+
+    public init(ref: DomainRef, state: DomainState, reasonCode: Int) {
+        self.ref = ref
+        self.state = state
+        self.reasonCode = reasonCode
+    }
+}

@@ -1,0 +1,84 @@
+/// The agent's picture of the host at one moment: a value, so a scrape renders a consistent snapshot.
+public struct Inventory: Sendable, Equatable {
+    public var libvirtUp = false
+    public var identity: HypervisorIdentity?
+    public var host: HostCapability?
+    /// Keyed by UUID.
+    public var domains: [String: DomainEntry] = [:]
+    /// Bumped on every change, so renderers can cache by it.
+    public internal(set) var generation: UInt64 = 0
+
+    public init() {}
+
+    /// Domains in the order they are exposed: by name, then UUID for the rare clash of names.
+    public var sortedDomains: [DomainEntry] {
+        domains.values.sorted { ($0.ref.name, $0.ref.uuid) < ($1.ref.name, $1.ref.uuid) }
+    }
+}
+
+extension Inventory {
+    mutating func applyLifecycle(_ event: LifecycleEvent) {
+        let uuid = event.domain.uuid
+        let counter = LifecycleCounterKey(event: event.eventName, detail: event.detailName)
+        if event.kind == .undefined {
+            // A running domain that loses its definition becomes transient and stays listed.
+            if let entry = domains[uuid], entry.state.isActive {
+                domains[uuid]?.config?.persistent = false
+                domains[uuid]?.lifecycleEvents[counter, default: 0] += 1
+            } else {
+                domains[uuid] = nil
+            }
+            return
+        }
+        var entry = domains[uuid] ?? DomainEntry(ref: event.domain, state: .shutoff, reason: "unknown")
+        entry.ref = event.domain
+        entry.lifecycleEvents[counter, default: 0] += 1
+        entry.lastEventAt = event.time
+        if event.kind == .defined {
+            entry.configStale = true
+        }
+        if let state = event.resultingState, state != entry.state || event.kind == .started {
+            entry.state = state
+            entry.reason = event.resultingReason
+            entry.stateChangedAt = event.time
+        }
+        if !entry.state.isActive {
+            entry.stats = nil
+            entry.vcpus = []
+            entry.statsTimedOut = false
+        }
+        domains[uuid] = entry
+    }
+
+    /// Reconciles with a full listing taken from `startedAt`: adds new domains, drops vanished ones, and
+    /// corrects states that no event reported, except where an event arrived after the listing began.
+    mutating func applyListing(_ listing: [DomainSummary], startedAt: Double) {
+        var seen = Set<String>()
+        for summary in listing {
+            let uuid = summary.ref.uuid
+            seen.insert(uuid)
+            let reason = summary.state.reasonName(code: summary.reasonCode)
+            guard var entry = domains[uuid] else {
+                domains[uuid] = DomainEntry(ref: summary.ref, state: summary.state, reason: reason)
+                continue
+            }
+            if let eventAt = entry.lastEventAt, eventAt >= startedAt { continue }
+            entry.ref = summary.ref
+            if entry.state != summary.state {
+                entry.stateChangedAt = startedAt
+            }
+            entry.state = summary.state
+            entry.reason = reason
+            if !entry.state.isActive {
+                entry.stats = nil
+                entry.vcpus = []
+                entry.statsTimedOut = false
+            }
+            domains[uuid] = entry
+        }
+        for (uuid, entry) in domains where !seen.contains(uuid) {
+            if let eventAt = entry.lastEventAt, eventAt >= startedAt { continue }
+            domains[uuid] = nil
+        }
+    }
+}

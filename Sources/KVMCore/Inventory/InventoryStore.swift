@@ -1,0 +1,57 @@
+import Synchronization
+
+/// The one shared, current inventory. Writers are the event callback and the collector loop; readers take
+/// a snapshot, so a scrape never waits on libvirt, only on a short in-memory lock.
+public final class InventoryStore: Sendable {
+    private let state = Mutex(Inventory())
+
+    public init() {}
+
+    public func snapshot() -> Inventory {
+        state.withLock { $0 }
+    }
+
+    public var generation: UInt64 {
+        state.withLock { $0.generation }
+    }
+
+    /// Runs `body` on the inventory under the lock and marks it changed.
+    public func update<T>(_ body: (inout Inventory) throws -> T) rethrows -> T {
+        try state.withLock { inventory in
+            defer { inventory.generation &+= 1 }
+            return try body(&inventory)
+        }
+    }
+
+    public func applyLifecycle(_ event: LifecycleEvent) {
+        update { $0.applyLifecycle(event) }
+    }
+
+    public func applyListing(_ listing: [DomainSummary], startedAt: Double) {
+        update { $0.applyListing(listing, startedAt: startedAt) }
+    }
+
+    public func connected(_ identity: HypervisorIdentity) {
+        update {
+            $0.libvirtUp = true
+            $0.identity = identity
+        }
+    }
+
+    /// Nothing from before the loss is served as fresh: sampled figures are dropped, the domain list
+    /// is kept only so that lifecycle counters carry on after the reconnect.
+    public func disconnected() {
+        update { inventory in
+            inventory.libvirtUp = false
+            for uuid in inventory.domains.keys {
+                inventory.domains[uuid]?.stats = nil
+                inventory.domains[uuid]?.vcpus = []
+                inventory.domains[uuid]?.statsTimedOut = false
+            }
+        }
+    }
+
+    public func setHost(_ host: HostCapability) {
+        update { $0.host = host }
+    }
+}

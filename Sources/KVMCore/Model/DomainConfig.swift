@@ -1,0 +1,115 @@
+import Foundation
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
+
+/// What the agent reads from a domain's XML definition, plus the two flags libvirt keeps beside it.
+public struct DomainConfig: Sendable, Equatable {
+    public struct Disk: Sendable, Equatable {
+        public var target: String
+        public var bus: String
+        public var source: String
+        public var device: String
+    }
+
+    public struct Interface: Sendable, Equatable {
+        /// The host-side device name; libvirt assigns it only while the domain runs.
+        public var target: String?
+        public var mac: String
+        public var bridge: String
+        public var model: String
+        public var type: String
+    }
+
+    public var osType = ""
+    public var arch = ""
+    /// libosinfo's id from `<metadata><libosinfo:os id=…/>`, empty when absent.
+    public var osVariant = ""
+    public var vcpusMaximum: Double?
+    public var memoryMaximumBytes: Double?
+    public var disks: [Disk] = []
+    public var interfaces: [Interface] = []
+    public var persistent = true
+    public var autostart = false
+
+    public init() {}
+
+    public struct ParseError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Reads a domain XML. Elements the agent does not know are ignored.
+    public init(xml: String, persistent: Bool, autostart: Bool) throws {
+        let document: XMLDocument
+        do {
+            document = try XMLDocument(xmlString: xml, options: [])
+        } catch {
+            throw ParseError(description: "domain XML does not parse: \(error)")
+        }
+        guard let root = document.rootElement(), root.localName == "domain" else {
+            throw ParseError(description: "domain XML has no <domain> root")
+        }
+        self.persistent = persistent
+        self.autostart = autostart
+        if let type = root.child("os")?.child("type") {
+            osType = type.stringValue ?? ""
+            arch = type.attr("arch") ?? ""
+        }
+        osVariant = root.child("metadata")?.child("libosinfo")?.child("os")?.attr("id") ?? ""
+        vcpusMaximum = root.child("vcpu")?.stringValue.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        if let memory = root.child("memory") {
+            memoryMaximumBytes = memory.stringValue.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+                .map { $0 * Self.bytesPerUnit(memory.attr("unit") ?? "KiB") }
+        }
+        let devices = root.child("devices")
+        for disk in devices?.children("disk") ?? [] {
+            guard let target = disk.child("target")?.attr("dev") else { continue }
+            let source = disk.child("source")
+            let path = source?.attr("file") ?? source?.attr("dev") ?? source?.attr("volume") ?? source?.attr("name") ?? ""
+            disks.append(
+                Disk(
+                    target: target, bus: disk.child("target")?.attr("bus") ?? "", source: path,
+                    device: disk.attr("device") ?? "disk"))
+        }
+        for interface in devices?.children("interface") ?? [] {
+            let source = interface.child("source")
+            interfaces.append(
+                Interface(
+                    target: interface.child("target")?.attr("dev"),
+                    mac: interface.child("mac")?.attr("address") ?? "",
+                    bridge: source?.attr("bridge") ?? source?.attr("network") ?? source?.attr("dev") ?? "",
+                    model: interface.child("model")?.attr("type") ?? "",
+                    type: interface.attr("type") ?? ""))
+        }
+    }
+
+    static func bytesPerUnit(_ unit: String) -> Double {
+        switch unit.lowercased() {
+        case "b", "bytes": 1
+        case "kb": 1e3
+        case "k", "kib": 1024
+        case "mb": 1e6
+        case "m", "mib": 1_048_576
+        case "gb": 1e9
+        case "g", "gib": 1_073_741_824
+        case "tb": 1e12
+        case "t", "tib": 1_099_511_627_776
+        default: 1024
+        }
+    }
+}
+
+extension XMLElement {
+    fileprivate func children(_ localName: String) -> [XMLElement] {
+        (children ?? []).compactMap { $0 as? XMLElement }.filter { $0.localName == localName }
+    }
+
+    fileprivate func child(_ localName: String) -> XMLElement? {
+        children(localName).first
+    }
+
+    fileprivate func attr(_ name: String) -> String? {
+        attribute(forName: name)?.stringValue
+    }
+}
