@@ -1,6 +1,7 @@
 #ifndef KVM_AGENT_CLIBVIRT_SHIM_H
 #define KVM_AGENT_CLIBVIRT_SHIM_H
 
+#include <stddef.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 

@@ -61,7 +61,7 @@ chmod 755 "$WORK"
 }
 dpkg-deb -x "$WORK"/"$KPKG"_*.deb "$WORK/pkg"
 
-VMLINUZ=$(ls "$WORK"/pkg/boot/vmlinuz-* | head -n1)
+VMLINUZ=$(find "$WORK/pkg/boot" -name 'vmlinuz-*' | head -n1)
 KVER=${VMLINUZ##*/vmlinuz-}
 MODDIR=$WORK/pkg/lib/modules/$KVER/kernel
 
@@ -71,7 +71,8 @@ mkdir -p "$ROOT"/{bin,sbin,dev,proc,sys,tmp,etc/acpi,lib/modules,var/log}
 # Copy a module, decompressing it if the kernel ships .ko.xz/.ko.zst: busybox
 # insmod does not reliably handle compressed modules, a plain .ko always works.
 copy_module() {
-    local rel=$1 dst=$ROOT/lib/modules/$(basename "$1")
+    local rel=$1 dst
+    dst=$ROOT/lib/modules/$(basename "$1")
     if [ -f "$MODDIR/$rel" ]; then
         cp "$MODDIR/$rel" "$dst"
     elif [ -f "$MODDIR/$rel.xz" ]; then

@@ -18,11 +18,10 @@ case $NAME in
 esac
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-# Build (or confirm the cache of) kernel and initramfs; its output goes to
-# stderr so stdout stays pure XML.
-if [ ! -s "$OUTDIR/vmlinuz" ] || [ ! -s "$OUTDIR/initramfs.gz" ]; then
-    "$HERE/build-linux-guest.sh" "$OUTDIR" >&2
-fi
+# Build kernel and initramfs if missing or older than the build script (a
+# no-op in milliseconds otherwise); its output goes to stderr so stdout stays
+# pure XML.
+bash "$HERE/build-linux-guest.sh" "$OUTDIR" >&2
 
 # A stable MAC per name (52:54:00 is QEMU's prefix) keeps the XML reproducible.
 h=$(printf '%s' "$NAME" | md5sum)

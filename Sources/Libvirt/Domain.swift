@@ -1,0 +1,159 @@
+import CLibvirt
+import Glibc
+
+/// A libvirt domain handle. libvirt's domain objects are reference-counted and safe to use from any
+/// thread; this class holds one reference and releases it exactly once, in `deinit`.
+public final class Domain: @unchecked Sendable {
+    let pointer: virDomainPtr
+    public let name: String
+    public let uuid: String
+
+    /// Takes ownership of a reference the caller already holds.
+    init(owning pointer: virDomainPtr) {
+        self.pointer = pointer
+        self.name = virDomainGetName(pointer).map { String(cString: $0) } ?? ""
+        self.uuid = Domain.uuidString(pointer)
+    }
+
+    deinit {
+        virDomainFree(pointer)
+    }
+
+    static func uuidString(_ pointer: virDomainPtr) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(VIR_UUID_STRING_BUFLEN))
+        guard virDomainGetUUIDString(pointer, &buffer) == 0 else { return "" }
+        return String(cString: buffer)
+    }
+
+    public struct State: Sendable, Equatable {
+        public var state: Int
+        public var reason: Int
+    }
+
+    public func state() throws(LibvirtError) -> State {
+        var state: Int32 = 0
+        var reason: Int32 = 0
+        _ = try check(virDomainGetState(pointer, &state, &reason, 0), "virDomainGetState")
+        return State(state: Int(state), reason: Int(reason))
+    }
+
+    public struct Info: Sendable, Equatable {
+        public var state: Int
+        public var maxMemoryKiB: UInt64
+        public var memoryKiB: UInt64
+        public var vcpus: Int
+        public var cpuTimeNanoseconds: UInt64
+    }
+
+    public func info() throws(LibvirtError) -> Info {
+        var info = virDomainInfo()
+        _ = try check(virDomainGetInfo(pointer, &info), "virDomainGetInfo")
+        return Info(
+            state: Int(info.state), maxMemoryKiB: UInt64(info.maxMem), memoryKiB: UInt64(info.memory),
+            vcpus: Int(info.nrVirtCpu), cpuTimeNanoseconds: info.cpuTime)
+    }
+
+    public struct VCPU: Sendable, Equatable {
+        public var number: Int
+        /// `virVcpuState`: 0 offline, 1 running, 2 blocked.
+        public var state: Int
+        public var cpuTimeNanoseconds: UInt64
+        public var physicalCPU: Int
+        public var affinity: [Int]
+    }
+
+    /// What `virsh vcpuinfo` shows. `hostCPUs` sizes the affinity maps (`virNodeGetCPUMap`'s count).
+    public func vcpus(hostCPUs: Int) throws(LibvirtError) -> [VCPU] {
+        let count = try info().vcpus
+        guard count > 0 else { return [] }
+        let maplen = Int(kvmshim_cpu_maplen(Int32(hostCPUs)))
+        var infos = [virVcpuInfo](repeating: virVcpuInfo(), count: count)
+        var maps = [UInt8](repeating: 0, count: count * maplen)
+        let got = Int(try check(virDomainGetVcpus(pointer, &infos, Int32(count), &maps, Int32(maplen)), "virDomainGetVcpus"))
+        return (0..<got).map { index in
+            let vcpu = infos[index]
+            let affinity = (0..<hostCPUs).filter {
+                kvmshim_cpu_usable(maps, Int32(maplen), Int32(index), Int32($0)) != 0
+            }
+            return VCPU(
+                number: Int(vcpu.number), state: Int(vcpu.state), cpuTimeNanoseconds: vcpu.cpuTime,
+                physicalCPU: Int(vcpu.cpu), affinity: affinity)
+        }
+    }
+
+    /// Block counters by libvirt's field names (`rd_bytes`, `wr_total_times`, …); falls back to the older
+    /// call, without times, for drivers that lack the typed one.
+    public func blockStats(_ device: String) throws(LibvirtError) -> [String: TypedValue] {
+        var count: Int32 = 0
+        if virDomainBlockStatsFlags(pointer, device, nil, &count, 0) == 0, count > 0 {
+            var params = [virTypedParameter](repeating: virTypedParameter(), count: Int(count))
+            _ = try check(virDomainBlockStatsFlags(pointer, device, &params, &count, 0), "virDomainBlockStatsFlags")
+            return params.withUnsafeMutableBufferPointer { TypedValue.dictionary($0.baseAddress, count: count) }
+        }
+        virResetLastError()
+        var stats = virDomainBlockStatsStruct()
+        _ = try check(
+            virDomainBlockStats(pointer, device, &stats, MemoryLayout<virDomainBlockStatsStruct>.size), "virDomainBlockStats")
+        var result: [String: TypedValue] = [:]
+        for (key, value) in [("rd_operations", stats.rd_req), ("rd_bytes", stats.rd_bytes), ("wr_operations", stats.wr_req),
+            ("wr_bytes", stats.wr_bytes)] where value >= 0 {
+            result[key] = .int(value)
+        }
+        return result
+    }
+
+    public struct BlockInfo: Sendable, Equatable {
+        public var capacity: UInt64
+        public var allocation: UInt64
+        public var physical: UInt64
+    }
+
+    public func blockInfo(_ device: String) throws(LibvirtError) -> BlockInfo {
+        var info = virDomainBlockInfo()
+        _ = try check(virDomainGetBlockInfo(pointer, device, &info, 0), "virDomainGetBlockInfo")
+        return BlockInfo(capacity: info.capacity, allocation: info.allocation, physical: info.physical)
+    }
+
+    public struct InterfaceStats: Sendable, Equatable {
+        public var rxBytes, rxPackets, rxErrors, rxDrops: Int64
+        public var txBytes, txPackets, txErrors, txDrops: Int64
+    }
+
+    public func interfaceStats(_ device: String) throws(LibvirtError) -> InterfaceStats {
+        var s = virDomainInterfaceStatsStruct()
+        _ = try check(
+            virDomainInterfaceStats(pointer, device, &s, MemoryLayout<virDomainInterfaceStatsStruct>.size),
+            "virDomainInterfaceStats")
+        return InterfaceStats(
+            rxBytes: s.rx_bytes, rxPackets: s.rx_packets, rxErrors: s.rx_errs, rxDrops: s.rx_drop, txBytes: s.tx_bytes,
+            txPackets: s.tx_packets, txErrors: s.tx_errs, txDrops: s.tx_drop)
+    }
+
+    public func xml() throws(LibvirtError) -> String {
+        guard let raw = virDomainGetXMLDesc(pointer, 0) else { throw LibvirtError.last("virDomainGetXMLDesc") }
+        defer { free(raw) }
+        return String(cString: raw)
+    }
+
+    public func isPersistent() throws(LibvirtError) -> Bool {
+        try check(virDomainIsPersistent(pointer), "virDomainIsPersistent") == 1
+    }
+
+    public func isActive() throws(LibvirtError) -> Bool {
+        try check(virDomainIsActive(pointer), "virDomainIsActive") == 1
+    }
+
+    public func autostart() throws(LibvirtError) -> Bool {
+        var value: Int32 = 0
+        _ = try check(virDomainGetAutostart(pointer, &value), "virDomainGetAutostart")
+        return value != 0
+    }
+
+    // Lifecycle operations: used by tests now and by the action module later.
+    public func create() throws(LibvirtError) { _ = try check(virDomainCreate(pointer), "virDomainCreate") }
+    public func shutdown() throws(LibvirtError) { _ = try check(virDomainShutdown(pointer), "virDomainShutdown") }
+    public func destroy() throws(LibvirtError) { _ = try check(virDomainDestroy(pointer), "virDomainDestroy") }
+    public func suspend() throws(LibvirtError) { _ = try check(virDomainSuspend(pointer), "virDomainSuspend") }
+    public func resume() throws(LibvirtError) { _ = try check(virDomainResume(pointer), "virDomainResume") }
+    public func undefine() throws(LibvirtError) { _ = try check(virDomainUndefine(pointer), "virDomainUndefine") }
+}

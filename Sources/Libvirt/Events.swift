@@ -1,0 +1,72 @@
+import CLibvirt
+
+/// A lifecycle event as the callback receives it; the domain is given by name and UUID only, so no
+/// handle outlives the callback.
+public struct LifecycleEventInfo: Sendable, Equatable {
+    public var name: String
+    public var uuid: String
+    /// `virDomainEventType`
+    public var event: Int
+    /// The event's detail enum (`virDomainEventStartedDetailType`, …).
+    public var detail: Int
+}
+
+/// Why libvirt closed a connection (`virConnectCloseReason`).
+public enum CloseReason: Int, Sendable {
+    case error = 0
+    case eof = 1
+    case keepalive = 2
+    case client = 3
+    case unknown = -1
+}
+
+/// Holds a Swift handler for C. It is retained once when handed to libvirt and released by libvirt's free
+/// callback after deregistration. The handler is `@Sendable` and the box immutable, so sharing is safe.
+private final class HandlerBox<Argument>: Sendable {
+    let handler: @Sendable (Argument) -> Void
+    init(_ handler: @escaping @Sendable (Argument) -> Void) { self.handler = handler }
+}
+
+private let releaseBox: virFreeCallback = { opaque in
+    guard let opaque else { return }
+    Unmanaged<AnyObject>.fromOpaque(opaque).release()
+}
+
+private let lifecycleTrampoline: virConnectDomainEventCallback = { _, domain, event, detail, opaque in
+    guard let opaque, let domain else { return 0 }
+    let box = Unmanaged<HandlerBox<LifecycleEventInfo>>.fromOpaque(opaque).takeUnretainedValue()
+    let name = virDomainGetName(domain).map { String(cString: $0) } ?? ""
+    box.handler(
+        LifecycleEventInfo(name: name, uuid: Domain.uuidString(domain), event: Int(event), detail: Int(detail)))
+    return 0
+}
+
+let closeTrampoline: virConnectCloseFunc = { _, reason, opaque in
+    guard let opaque else { return }
+    let box = Unmanaged<HandlerBox<CloseReason>>.fromOpaque(opaque).takeUnretainedValue()
+    box.handler(CloseReason(rawValue: Int(reason)) ?? .unknown)
+}
+
+extension Connection {
+    /// Calls `handler` on libvirt's event thread for every lifecycle event of every domain. Keep it short:
+    /// it holds up the event loop. Registrations are removed when the connection is released.
+    public func onLifecycleEvent(_ handler: @escaping @Sendable (LifecycleEventInfo) -> Void) throws(LibvirtError) {
+        let box = Unmanaged.passRetained(HandlerBox(handler)).toOpaque()
+        let id = kvmshim_register_lifecycle(pointer, lifecycleTrampoline, box, releaseBox)
+        guard id >= 0 else {
+            Unmanaged<AnyObject>.fromOpaque(box).release()
+            throw LibvirtError.last("virConnectDomainEventRegisterAny")
+        }
+        rememberEventCallback(id)
+    }
+
+    /// Calls `handler` once when the connection closes (daemon gone, keepalive timeout).
+    public func onClose(_ handler: @escaping @Sendable (CloseReason) -> Void) throws(LibvirtError) {
+        let box = Unmanaged.passRetained(HandlerBox(handler)).toOpaque()
+        guard virConnectRegisterCloseCallback(pointer, closeTrampoline, box, releaseBox) >= 0 else {
+            Unmanaged<AnyObject>.fromOpaque(box).release()
+            throw LibvirtError.last("virConnectRegisterCloseCallback")
+        }
+        markCloseCallbackRegistered()
+    }
+}
