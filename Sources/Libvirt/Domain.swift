@@ -22,7 +22,7 @@ public final class Domain: @unchecked Sendable {
     static func uuidString(_ pointer: virDomainPtr) -> String {
         var buffer = [CChar](repeating: 0, count: Int(VIR_UUID_STRING_BUFLEN))
         guard virDomainGetUUIDString(pointer, &buffer) == 0 else { return "" }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     public struct State: Sendable, Equatable {

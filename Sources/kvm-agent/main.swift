@@ -1,1 +1,82 @@
-print("kvm-agent")
+import Agent
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+@main
+struct KVMAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kvm-agent",
+        abstract: "Monitoring agent for a KVM host: libvirt domains, vCPUs and host capability as Prometheus metrics.",
+        version: AgentVersion.current)
+
+    @Option(name: .customLong("web.listen-address"), help: "Address to listen on, host:port.")
+    var listenAddress = ":9760"
+
+    @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")
+    var telemetryPath = "/metrics"
+
+    @Option(name: .customLong("libvirt.uri"), help: "libvirt connection URI (test:///path/host.xml for a demo host).")
+    var libvirtURI = "qemu:///system"
+
+    @Option(name: .customLong("collector.interval"), help: "Time between collector loop passes (e.g. 15s).")
+    var interval = "15s"
+
+    @Option(name: .customLong("collector.timeout"), help: "Deadline of each libvirt call (e.g. 5s).")
+    var timeout = "5s"
+
+    @Option(name: .customLong("log.level"), help: "debug, info, warning or error.")
+    var logLevel = "info"
+
+    @Option(name: .customLong("log.format"), help: "logfmt or json.")
+    var logFormat = "logfmt"
+
+    func validate() throws {
+        _ = try parsed()
+    }
+
+    /// Turns every flag into its typed value, naming the flag in the error.
+    func parsed() throws -> (AgentConfiguration, Logger.Level, LineLogHandler.Format) {
+        func flag<T>(_ name: String, _ body: () throws -> T) throws -> T {
+            do { return try body() } catch { throw ValidationError("--\(name): \(error)") }
+        }
+        let address = try flag("web.listen-address") { try FlagValues.listenAddress(listenAddress) }
+        let interval = try flag("collector.interval") { try FlagValues.duration(self.interval) }
+        let timeout = try flag("collector.timeout") { try FlagValues.duration(self.timeout) }
+        guard telemetryPath.hasPrefix("/"), telemetryPath.count > 1 else {
+            throw ValidationError("--web.telemetry-path: \"\(telemetryPath)\" must start with / and name a path")
+        }
+        guard let level = Logger.Level(rawValue: logLevel == "warn" ? "warning" : logLevel) else {
+            throw ValidationError("--log.level: \"\(logLevel)\" is not one of debug, info, warning, error")
+        }
+        guard let format = LineLogHandler.Format(rawValue: logFormat) else {
+            throw ValidationError("--log.format: \"\(logFormat)\" is not one of logfmt, json")
+        }
+        let configuration = AgentConfiguration(
+            listenHost: address.host, listenPort: address.port, telemetryPath: telemetryPath, libvirtURI: libvirtURI,
+            collector: .init(interval: interval, timeout: timeout))
+        return (configuration, level, format)
+    }
+
+    func run() async throws {
+        let (configuration, level, format) = try parsed()
+        LoggingSystem.bootstrap { LineLogHandler(label: $0, format: format, level: level) }
+        let logger = Logger(label: "kvm-agent")
+        let demo = configuration.libvirtURI.hasPrefix("test:")
+        logger.info(
+            "starting kvm-agent",
+            metadata: [
+                "version": "\(configuration.version)", "listen": "\(listenAddress)", "libvirt_uri": "\(configuration.libvirtURI)",
+                "host": "\(demo ? "demo host (libvirt test driver)" : "real libvirt daemon")",
+            ])
+        let app = Agent.buildApplication(configuration, logger: logger)
+        do {
+            try await app.runService()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            logger.error("--web.listen-address \(listenAddress): address already in use")
+            throw ExitCode(2)
+        }
+    }
+}

@@ -2,10 +2,12 @@ import Synchronization
 
 /// A signal one task waits on, with a timeout. Signals that arrive while nobody waits are kept (once),
 /// so a trigger during a collection starts the next one straight after.
-final class Wakeup: Sendable {
+public final class Wakeup: Sendable {
+    public init() {}
+
     private let state = Mutex<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
 
-    func signal() {
+    public func signal() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard let waiter = state.waiter else {
                 state.pending = true
@@ -18,7 +20,7 @@ final class Wakeup: Sendable {
     }
 
     /// Returns on a signal, on timeout or on cancellation.
-    func wait(upTo timeout: Duration) async {
+    public func wait(upTo timeout: Duration) async {
         let timer = Task { [weak self] in
             try? await Task.sleep(for: timeout)
             if !Task.isCancelled { self?.signal() }

@@ -6,7 +6,7 @@ public struct InventoryRenderer: Sendable {
 
     public init() {}
 
-    public func render(_ inventory: Inventory, process: ProcessSample? = nil) -> (text: String, duplicatesDropped: Int) {
+    public func render(_ inventory: Inventory) -> (text: String, duplicatesDropped: Int) {
         var writer = ExpositionWriter(reservingCapacity: 4096 + inventory.domains.count * 6000)
         writeLibvirt(inventory, into: &writer)
         writeHost(inventory, into: &writer)
@@ -17,7 +17,6 @@ public struct InventoryRenderer: Sendable {
             writeBlocks(domains, into: &writer)
             writeInterfaces(domains, into: &writer)
         }
-        if let process { writeProcess(process, into: &writer) }
         return (writer.output, writer.duplicatesDropped)
     }
 
@@ -81,7 +80,8 @@ public struct InventoryRenderer: Sendable {
         }
     }
 
-    private func writeProcess(_ p: ProcessSample, into w: inout ExpositionWriter) {
+    /// The standard `process_*` families every Prometheus client library exports.
+    public func writeProcessFamilies(_ p: ProcessSample, into w: inout ExpositionWriter) {
         w.family("process_cpu_seconds_total", .counter, help: "Total user and system CPU time spent in seconds.") {
             $0.add(p.cpuSeconds)
         }

@@ -1,0 +1,41 @@
+/// Everything the agent is started with; the CLI fills it from flags, tests build it directly.
+public struct AgentConfiguration: Sendable {
+    public var listenHost: String
+    public var listenPort: Int
+    public var telemetryPath: String
+    public var libvirtURI: String
+    public var collector: CollectorSettings
+    public var version: String
+
+    public struct CollectorSettings: Sendable {
+        public var interval: Duration
+        public var timeout: Duration
+        public var concurrency: Int
+        /// Threads that run blocking libvirt calls; it bounds how many calls can be stuck at once.
+        public var libvirtThreads: Int
+
+        public init(interval: Duration, timeout: Duration, concurrency: Int = 4, libvirtThreads: Int = 8) {
+            self.interval = interval
+            self.timeout = timeout
+            self.concurrency = concurrency
+            self.libvirtThreads = libvirtThreads
+        }
+    }
+
+    public init(
+        listenHost: String = "0.0.0.0", listenPort: Int = 9760, telemetryPath: String = "/metrics",
+        libvirtURI: String = "qemu:///system",
+        collector: CollectorSettings = .init(interval: .seconds(15), timeout: .seconds(5)), version: String = AgentVersion.current
+    ) {
+        self.listenHost = listenHost
+        self.listenPort = listenPort
+        self.telemetryPath = telemetryPath
+        self.libvirtURI = libvirtURI
+        self.collector = collector
+        self.version = version
+    }
+}
+
+public enum AgentVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,44 @@
+import KVMCore
+import Prometheus
+import Synchronization
+
+/// Builds the /metrics body from the inventory snapshot, the agent's own metrics and process figures.
+/// The inventory part is rendered once per inventory change and shared by all scrapes until the next one,
+/// so concurrent scrapes cost neither libvirt calls nor repeated rendering.
+public final class MetricsSource: Sendable {
+    let store: InventoryStore
+    let registry: PrometheusCollectorRegistry
+    let process: @Sendable () -> ProcessSample?
+    private let cache = Mutex<(generation: UInt64, text: String)?>(nil)
+    private let renderer = InventoryRenderer()
+
+    public init(
+        store: InventoryStore, registry: PrometheusCollectorRegistry, process: @escaping @Sendable () -> ProcessSample?
+    ) {
+        self.store = store
+        self.registry = registry
+        self.process = process
+    }
+
+    public func render() -> String {
+        var text = inventoryText()
+        if let sample = process() {
+            var writer = ExpositionWriter()
+            InventoryRenderer().writeProcessFamilies(sample, into: &writer)
+            text += writer.output
+        }
+        var own: [UInt8] = []
+        registry.emit(into: &own)
+        text += String(decoding: own, as: UTF8.self)
+        return text
+    }
+
+    private func inventoryText() -> String {
+        let generation = store.generation
+        if let cached = cache.withLock({ $0 }), cached.generation == generation { return cached.text }
+        let inventory = store.snapshot()
+        let text = renderer.render(inventory).text
+        cache.withLock { $0 = (inventory.generation, text) }
+        return text
+    }
+}

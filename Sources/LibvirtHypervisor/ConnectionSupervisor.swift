@@ -1,0 +1,112 @@
+import Foundation
+import KVMCore
+import Libvirt
+import Logging
+import ServiceLifecycle
+
+/// Keeps one connection to libvirt alive: opens it, registers the close and lifecycle callbacks, and when
+/// the daemon goes away marks libvirt down and reconnects with backoff (0.5 s, doubling, capped at 30 s),
+/// registering every callback again, since a restarted daemon has forgotten them.
+public final class ConnectionSupervisor: Service {
+    public struct Hooks: Sendable {
+        /// Runs on libvirt's event thread: must be quick.
+        public var lifecycleEvent: @Sendable (LifecycleEvent) -> Void
+        public var connected: @Sendable (_ reconnect: Bool) -> Void
+        public var disconnected: @Sendable (_ reason: String) -> Void
+
+        public init(
+            lifecycleEvent: @escaping @Sendable (LifecycleEvent) -> Void,
+            connected: @escaping @Sendable (_ reconnect: Bool) -> Void,
+            disconnected: @escaping @Sendable (_ reason: String) -> Void
+        ) {
+            self.lifecycleEvent = lifecycleEvent
+            self.connected = connected
+            self.disconnected = disconnected
+        }
+    }
+
+    let uri: String
+    let hypervisor: LibvirtHypervisor
+    let store: InventoryStore
+    let hooks: Hooks
+    let logger: Logger
+    let firstRetry: Duration
+    let maximumRetry: Duration
+
+    public init(
+        uri: String, hypervisor: LibvirtHypervisor, store: InventoryStore, hooks: Hooks, logger: Logger,
+        firstRetry: Duration = .milliseconds(500), maximumRetry: Duration = .seconds(30)
+    ) {
+        self.uri = uri
+        self.hypervisor = hypervisor
+        self.store = store
+        self.hooks = hooks
+        self.logger = logger
+        self.firstRetry = firstRetry
+        self.maximumRetry = maximumRetry
+    }
+
+    public func run() async throws {
+        try LibvirtEventLoop.start()
+        var delay = firstRetry
+        var connectedBefore = false
+        var lastFailure = ""
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let closed = Wakeup()
+            do {
+                let (connection, identity) = try await open(closed: closed)
+                hypervisor.install(connection, hostCPUs: Int(identity.hostCPUs))
+                store.connected(identity)
+                logger.info(
+                    "connected to libvirt",
+                    metadata: ["uri": "\(uri)", "hypervisor": "\(identity.hypervisor)", "libvirt": "\(identity.libvirtVersion)"])
+                hooks.connected(connectedBefore)
+                connectedBefore = true
+                delay = firstRetry
+                lastFailure = ""
+                await waitUntilClosed(connection, closed: closed)
+                hypervisor.uninstall()
+                store.disconnected()
+                hooks.disconnected("connection closed")
+                logger.warning("libvirt connection lost, reconnecting", metadata: ["uri": "\(uri)"])
+                continue
+            } catch {
+                store.disconnected()
+                // Log a failure once, not on every retry, until it changes.
+                if "\(error)" != lastFailure {
+                    logger.warning("cannot connect to libvirt, retrying with backoff", metadata: ["uri": "\(uri)", "error": "\(error)"])
+                    lastFailure = "\(error)"
+                }
+            }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, maximumRetry)
+        }
+        hypervisor.uninstall()
+    }
+
+    private func open(closed: Wakeup) async throws -> (Connection, HypervisorIdentity) {
+        let uri = self.uri
+        let hooks = self.hooks
+        return try await hypervisor.blocking {
+            let connection = try Connection(uri: uri)
+            connection.setKeepAlive(interval: 5, count: 3)
+            try connection.onClose { _ in closed.signal() }
+            try connection.onLifecycleEvent { info in
+                hooks.lifecycleEvent(
+                    LifecycleEvent(
+                        domain: DomainRef(uuid: info.uuid, name: info.name), kindCode: info.event, detailCode: info.detail,
+                        time: Date().timeIntervalSince1970))
+            }
+            return (connection, try LibvirtHypervisor.identity(of: connection))
+        }
+    }
+
+    /// Returns when the close callback fires, or when a liveness check finds the connection dead (a backstop
+    /// in case the callback is missed), or on shutdown.
+    private func waitUntilClosed(_ connection: Connection, closed: Wakeup) async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            await closed.wait(upTo: .seconds(2))
+            if !connection.isAlive || Task.isCancelled { return }
+        }
+    }
+}
