@@ -14,7 +14,7 @@ public struct AgentConfiguration: Sendable {
         /// Threads that run blocking libvirt calls; it bounds how many calls can be stuck at once.
         public var libvirtThreads: Int
 
-        public init(interval: Duration, timeout: Duration, concurrency: Int = 4, libvirtThreads: Int = 8) {
+        public init(interval: Duration, timeout: Duration, concurrency: Int = 2, libvirtThreads: Int = 8) {
             self.interval = interval
             self.timeout = timeout
             self.concurrency = concurrency

@@ -63,9 +63,10 @@ public final class Domain: @unchecked Sendable {
     }
 
     /// What `virsh vcpuinfo` shows. `hostCPUs` sizes the affinity maps (`virNodeGetCPUMap`'s count).
-    public func vcpus(hostCPUs: Int) throws(LibvirtError) -> [VCPU] {
-        let count = try info().vcpus
-        guard count > 0 else { return [] }
+    /// The vCPU count is not asked first: `virDomainGetInfo` may wait for the domain's job, and this call
+    /// must not, so the buffer is sized for `maximumVCPUs` and libvirt says how many it filled.
+    public func vcpus(hostCPUs: Int, maximumVCPUs: Int = 1024) throws(LibvirtError) -> [VCPU] {
+        let count = maximumVCPUs
         let maplen = Int(kvmshim_cpu_maplen(Int32(hostCPUs)))
         var infos = [virVcpuInfo](repeating: virVcpuInfo(), count: count)
         var maps = [UInt8](repeating: 0, count: count * maplen)

@@ -54,8 +54,8 @@ public final class ConnectionSupervisor: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let closed = Wakeup()
             do {
-                let (connection, identity) = try await open(closed: closed)
-                hypervisor.install(connection, hostCPUs: Int(identity.hostCPUs))
+                let (control, stats, identity, cpuMapSize) = try await open(closed: closed)
+                hypervisor.install(control: control, stats: stats, hostCPUs: cpuMapSize)
                 store.connected(identity)
                 logger.info(
                     "connected to libvirt",
@@ -64,7 +64,7 @@ public final class ConnectionSupervisor: Service {
                 connectedBefore = true
                 delay = firstRetry
                 lastFailure = ""
-                await waitUntilClosed(connection, closed: closed)
+                await waitUntilClosed([control, stats], closed: closed)
                 hypervisor.uninstall()
                 store.disconnected()
                 hooks.disconnected("connection closed")
@@ -84,29 +84,35 @@ public final class ConnectionSupervisor: Service {
         hypervisor.uninstall()
     }
 
-    private func open(closed: Wakeup) async throws -> (Connection, HypervisorIdentity) {
+    /// Opens the control connection (events, listing) and the stats connection; either closing means both
+    /// are opened again.
+    private func open(closed: Wakeup) async throws -> (Connection, Connection, HypervisorIdentity, Int) {
         let uri = self.uri
         let hooks = self.hooks
         return try await hypervisor.blocking {
             let connection = try Connection(uri: uri)
-            connection.setKeepAlive(interval: 5, count: 3)
-            try connection.onClose { _ in closed.signal() }
+            let stats = try Connection(uri: uri)
+            for c in [connection, stats] {
+                c.setKeepAlive(interval: 5, count: 3)
+                try c.onClose { _ in closed.signal() }
+            }
             try connection.onLifecycleEvent { info in
                 hooks.lifecycleEvent(
                     LifecycleEvent(
                         domain: DomainRef(uuid: info.uuid, name: info.name), kindCode: info.event, detailCode: info.detail,
                         time: Date().timeIntervalSince1970))
             }
-            return (connection, try LibvirtHypervisor.identity(of: connection))
+            let identity = try LibvirtHypervisor.identity(of: connection)
+            return (connection, stats, identity, try connection.hostCPUCount())
         }
     }
 
     /// Returns when the close callback fires, or when a liveness check finds the connection dead (a backstop
     /// in case the callback is missed), or on shutdown.
-    private func waitUntilClosed(_ connection: Connection, closed: Wakeup) async {
+    private func waitUntilClosed(_ connections: [Connection], closed: Wakeup) async {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             await closed.wait(upTo: .seconds(2))
-            if !connection.isAlive || Task.isCancelled { return }
+            if connections.contains(where: { !$0.isAlive }) || Task.isCancelled { return }
         }
     }
 }

@@ -4,18 +4,26 @@ import Libvirt
 import NIOPosix
 import Synchronization
 
-/// `Hypervisor` over a real libvirt connection. Every libvirt call runs on a dedicated thread pool, never
+/// `Hypervisor` over real libvirt connections. Every libvirt call runs on a dedicated thread pool, never
 /// on Swift's cooperative pool, because libvirt calls block (sometimes for as long as a stuck qemu).
+///
+/// Two connections: `control` for the listing, definitions and events, `stats` for everything that may
+/// wait on a domain's qemu monitor. libvirtd serves at most `max_client_requests` (5) calls per connection
+/// at once; calls stuck on a hung qemu fill those slots, and on a shared connection they held up the
+/// listing of every other domain (measured: 29 s with 5 stuck calls on one connection, none on another).
 public final class LibvirtHypervisor: Hypervisor {
     public struct NotConnected: Error, CustomStringConvertible {
         public var description: String { "not connected to libvirt" }
     }
 
     private struct Session {
-        var connection: Connection
+        var control: Connection
+        var stats: Connection
         var hostCPUs: Int
-        /// Handles from the last listing, so stats calls need no lookup round trip.
-        var handles: [String: Domain] = [:]
+        /// Handles on the control connection from the last listing.
+        var controlHandles: [String: Domain] = [:]
+        /// Handles on the stats connection, looked up once per domain.
+        var statsHandles: [String: Domain] = [:]
     }
 
     private let pool: NIOThreadPool
@@ -26,15 +34,16 @@ public final class LibvirtHypervisor: Hypervisor {
         self.pool = pool
     }
 
-    func install(_ connection: Connection, hostCPUs: Int) {
-        session.withLock { $0 = Session(connection: connection, hostCPUs: hostCPUs) }
+    func install(control: Connection, stats: Connection, hostCPUs: Int) {
+        session.withLock { $0 = Session(control: control, stats: stats, hostCPUs: hostCPUs) }
     }
 
     func uninstall() {
         session.withLock { $0 = nil }
     }
 
-    public var connection: Connection? { session.withLock { $0?.connection } }
+    /// The control connection, for callers that act on domains (tests, later the action module).
+    public var connection: Connection? { session.withLock { $0?.control } }
 
     private func current() throws -> Session {
         guard let session = session.withLock({ $0 }) else { throw NotConnected() }
@@ -46,14 +55,23 @@ public final class LibvirtHypervisor: Hypervisor {
         try await pool.runIfActive(body)
     }
 
+    /// A handle on the stats connection.
     private func handle(_ ref: DomainRef) async throws -> Domain {
         let session = try current()
-        if let domain = session.handles[ref.uuid] { return domain }
-        return try await blocking { try session.connection.domain(uuid: ref.uuid) }
+        if let domain = session.statsHandles[ref.uuid] { return domain }
+        let domain = try await blocking { try session.stats.domain(uuid: ref.uuid) }
+        self.session.withLock { $0?.statsHandles[ref.uuid] = domain }
+        return domain
+    }
+
+    private func controlHandle(_ ref: DomainRef) async throws -> Domain {
+        let session = try current()
+        if let domain = session.controlHandles[ref.uuid] { return domain }
+        return try await blocking { try session.control.domain(uuid: ref.uuid) }
     }
 
     public func identity() async throws -> HypervisorIdentity {
-        let connection = try current().connection
+        let connection = try current().control
         return try await blocking { try Self.identity(of: connection) }
     }
 
@@ -66,33 +84,36 @@ public final class LibvirtHypervisor: Hypervisor {
             domainTypes: Capabilities.domainTypes(xml: try c.capabilitiesXML()))
     }
 
+    /// `virsh list --all`: all domains, then each one's state. Per-domain `virDomainGetState` needs no job,
+    /// unlike a bulk `state` request, which waited behind a hung domain's calls in measurements here.
     public func listDomains() async throws -> [DomainSummary] {
-        let connection = try current().connection
+        let connection = try current().control
         let (domains, summaries) = try await blocking { () -> ([Domain], [DomainSummary]) in
             let domains = try connection.allDomains()
-            let records = try connection.stats(groups: .state, domains: domains)
-            var byUUID = Dictionary(records.map { ($0.uuid, $0) }, uniquingKeysWith: { a, _ in a })
-            let summaries = try domains.map { domain -> DomainSummary in
+            var summaries: [DomainSummary] = []
+            for domain in domains {
                 let ref = DomainRef(uuid: domain.uuid, name: domain.name)
-                if let record = byUUID.removeValue(forKey: domain.uuid),
-                    case .int(let state)? = record.values["state.state"]
-                {
-                    let reason = record.values["state.reason"].flatMap { if case .int(let r) = $0 { Int(r) } else { nil } }
-                    return DomainSummary(ref: ref, state: DomainState(code: Int(state)), reasonCode: reason ?? 0)
+                do {
+                    let state = try domain.state()
+                    summaries.append(DomainSummary(ref: ref, state: DomainState(code: state.state), reasonCode: state.reason))
+                } catch let error as LibvirtError where error.code == LibvirtError.noDomain {
+                    continue  // undefined between the two calls
                 }
-                let state = try domain.state()
-                return DomainSummary(ref: ref, state: DomainState(code: state.state), reasonCode: state.reason)
             }
             return (domains, summaries)
         }
+        let listed = Set(domains.map { $0.uuid.lowercased() })
         session.withLock { session in
-            session?.handles = Dictionary(domains.map { ($0.uuid.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
+            guard var current = session else { return }
+            current.controlHandles = Dictionary(domains.map { ($0.uuid.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
+            current.statsHandles = current.statsHandles.filter { listed.contains($0.key) }
+            session = current
         }
         return summaries
     }
 
     public func bulkStats(_ refs: [DomainRef], groups: Set<StatsGroup>) async throws -> [DomainRef: [String: StatValue]] {
-        let connection = try current().connection
+        let connection = try current().stats
         var domains: [Domain] = []
         for ref in refs { domains.append(try await handle(ref)) }
         let wanted = Self.groups(groups)
@@ -100,6 +121,14 @@ public final class LibvirtHypervisor: Hypervisor {
         return Dictionary(
             records.map { (DomainRef(uuid: $0.uuid, name: $0.name), $0.values.mapValues(StatValue.init)) },
             uniquingKeysWith: { a, _ in a })
+    }
+
+    public func domainStats(_ ref: DomainRef, groups: Set<StatsGroup>) async throws -> [String: StatValue] {
+        let connection = try current().stats
+        let domain = try await handle(ref)
+        let wanted = Self.groups(groups)
+        let records = try await blocking { try connection.stats(groups: wanted, domains: [domain], noWait: false) }
+        return records.first?.values.mapValues(StatValue.init) ?? [:]
     }
 
     static func groups(_ groups: Set<StatsGroup>) -> Connection.StatsGroups {
@@ -121,7 +150,7 @@ public final class LibvirtHypervisor: Hypervisor {
         return DomainBasicInfo(
             state: DomainState(code: info.state), memoryBytes: Double(info.memoryKiB) * 1024,
             memoryMaximumBytes: Double(info.maxMemoryKiB) * 1024, vcpus: info.vcpus,
-            cpuTimeSeconds: Double(info.cpuTimeNanoseconds) * 1e-9)
+            cpuTimeSeconds: Double(info.cpuTimeNanoseconds) / 1e9)
     }
 
     public func blockStats(_ ref: DomainRef, device: String) async throws -> BlockDeviceStats {
@@ -131,12 +160,12 @@ public final class LibvirtHypervisor: Hypervisor {
         var stats = BlockDeviceStats(device: device)
         stats.readRequests = number("rd_operations")
         stats.readBytes = number("rd_bytes")
-        stats.readSeconds = number("rd_total_times").map { $0 * 1e-9 }
+        stats.readSeconds = number("rd_total_times").map { $0 / 1e9 }
         stats.writeRequests = number("wr_operations")
         stats.writeBytes = number("wr_bytes")
-        stats.writeSeconds = number("wr_total_times").map { $0 * 1e-9 }
+        stats.writeSeconds = number("wr_total_times").map { $0 / 1e9 }
         stats.flushRequests = number("flush_operations")
-        stats.flushSeconds = number("flush_total_times").map { $0 * 1e-9 }
+        stats.flushSeconds = number("flush_total_times").map { $0 / 1e9 }
         stats.capacityBytes = info.map { Double($0.capacity) }
         stats.allocationBytes = info.map { Double($0.allocation) }
         stats.physicalBytes = info.map { Double($0.physical) }
@@ -167,12 +196,12 @@ public final class LibvirtHypervisor: Hypervisor {
         return vcpus.map {
             VCPUInfo(
                 number: $0.number, state: VCPUInfo.State(rawValue: $0.state) ?? .offline,
-                cpuTimeSeconds: Double($0.cpuTimeNanoseconds) * 1e-9, physicalCPU: $0.physicalCPU, affinity: $0.affinity)
+                cpuTimeSeconds: Double($0.cpuTimeNanoseconds) / 1e9, physicalCPU: $0.physicalCPU, affinity: $0.affinity)
         }
     }
 
     public func config(_ ref: DomainRef) async throws -> DomainConfig {
-        let domain = try await handle(ref)
+        let domain = try await controlHandle(ref)
         let (xml, persistent, autostart) = try await blocking {
             (try domain.xml(), try domain.isPersistent(), (try? domain.autostart()) ?? false)
         }

@@ -1,7 +1,7 @@
 /// Turns one record of `virConnectGetAllDomainStats` (flat keys such as `block.0.rd.bytes`) into
 /// `DomainStats` in base units: libvirt reports times in nanoseconds and balloon sizes in KiB.
 public struct BulkStatsDecoder: Sendable {
-    private static let nanoseconds = 1e-9
+    private static let nanosecondsPerSecond = 1e9
     private static let kibibyte = 1024.0
 
     public init() {}
@@ -11,10 +11,17 @@ public struct BulkStatsDecoder: Sendable {
         Set(StatsGroup.allCases.filter { params[$0.marker] != nil })
     }
 
+    /// True when libvirt answered a no-wait request without the figures that need the domain's job (its
+    /// monitor): the balloon group is there but not the `rss` qemu reports under the job. Such a domain was
+    /// busy or stuck and must be asked again on its own.
+    public func lacksJobFigures(_ params: [String: StatValue]) -> Bool {
+        params["balloon.current"] != nil && params["balloon.rss"] == nil
+    }
+
     public func decode(_ params: [String: StatValue]) -> DomainStats {
         var stats = DomainStats()
         func num(_ key: String) -> Double? { params[key]?.number }
-        func ns(_ key: String) -> Double? { num(key).map { $0 * Self.nanoseconds } }
+        func ns(_ key: String) -> Double? { num(key).map { $0 / Self.nanosecondsPerSecond } }
         func kib(_ key: String) -> Double? { num(key).map { $0 * Self.kibibyte } }
 
         stats.cpuTimeSeconds = ns("cpu.time")

@@ -13,8 +13,10 @@ extension Collector {
     func sample(_ domains: [DomainRef]) async -> Int {
         guard !domains.isEmpty else { return 0 }
         let eligible = domains.filter { !isStuck($0.uuid) }
-        let records = await bulkRecords(eligible)
-        let configs = store.snapshot().domains.mapValues(\.config)
+        let snapshot = store.snapshot()
+        let suspects = Set(snapshot.domains.values.filter(\.statsTimedOut).map(\.ref.uuid))
+        let records = await bulkRecords(eligible, suspects: suspects)
+        let configs = snapshot.domains.mapValues(\.config)
         let outcomes = await concurrentMap(domains, limit: options.concurrency) { ref -> (DomainRef, Outcome) in
             guard let params = records[ref.uuid] else { return (ref, .timedOut) }
             do {
@@ -56,23 +58,37 @@ extension Collector {
         return outcomes.filter { if case .sampled = $0.1 { false } else { true } }.count
     }
 
-    /// One bulk call for all; if it overruns (one stuck domain holds it up) or an earlier one is still
-    /// stuck, one call per domain, so that the others keep fresh figures.
-    private func bulkRecords(_ domains: [DomainRef]) async -> [String: [String: StatValue]] {
+    /// One no-wait bulk call for all, then one waiting call for each domain the bulk call skipped or had to
+    /// answer without its job. If the bulk call overruns (one stuck domain holds it up) or an earlier one is
+    /// still stuck, every domain gets its own call, so that the others keep fresh figures.
+    private func bulkRecords(_ domains: [DomainRef], suspects: Set<String>) async -> [String: [String: StatValue]] {
         guard !domains.isEmpty else { return [:] }
         let groups = Set(StatsGroup.allCases)
+        let decoder = BulkStatsDecoder()
+        var records: [String: [String: StatValue]] = [:]
         if !isStuck(Self.bulkKey) {
             do {
-                let records = try await call("bulk stats", key: Self.bulkKey) { try await $0.bulkStats(domains, groups: groups) }
-                return Dictionary(records.map { ($0.key.uuid, $0.value) }, uniquingKeysWith: { a, _ in a })
+                let bulk = try await call("bulk stats", key: Self.bulkKey) { try await $0.bulkStats(domains, groups: groups) }
+                for (ref, params) in bulk where !decoder.lacksJobFigures(params) { records[ref.uuid] = params }
             } catch {
                 logger.info("bulk stats failed, sampling per domain", metadata: ["error": "\(error)"])
             }
         }
-        let perDomain = await concurrentMap(domains, limit: options.concurrency) { ref in
-            (ref.uuid, try? await self.call("domain stats", key: ref.uuid) { try await $0.bulkStats([ref], groups: groups) }.first?.value)
+        // Calls that overrun hold one of the few requests libvirtd serves per client at once
+        // (max_client_requests, 5 by default); past the cap, domains that timed out last time are not asked
+        // again, so that the healthy ones always have a slot.
+        let missing = domains.filter { records[$0.uuid] == nil }
+        let perDomain = await concurrentMap(missing, limit: options.concurrency) { ref -> (String, [String: StatValue]?) in
+            if suspects.contains(ref.uuid) && self.abandonedCallsAtCap { return (ref.uuid, nil) }
+            do {
+                return (ref.uuid, try await self.call("domain stats", key: ref.uuid) { try await $0.domainStats(ref, groups: groups) })
+            } catch {
+                self.logger.debug("domain stats failed", metadata: ["domain": "\(ref.name)", "error": "\(error)"])
+                return (ref.uuid, nil)
+            }
         }
-        return Dictionary(perDomain.compactMap { uuid, params in params.map { (uuid, $0) } }, uniquingKeysWith: { a, _ in a })
+        for (uuid, params) in perDomain { records[uuid] = params }
+        return records
     }
 
     /// Decodes a bulk record and fills the groups the driver left out with per-domain calls.

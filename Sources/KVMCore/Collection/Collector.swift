@@ -7,13 +7,17 @@ public struct CollectorOptions: Sendable {
     public var interval: Duration
     /// Deadline of each hypervisor call (`--collector.timeout`).
     public var timeout: Duration
-    /// Per-domain calls in flight at once.
+    /// Per-domain calls in flight at once. With `maximumAbandonedCalls` it stays within libvirtd's
+    /// per-connection limit of 5 requests, so healthy domains are never queued behind stuck ones.
     public var concurrency: Int
     /// How often the host capability (CPU flags, modules, bridges) is read again.
     public var hostProbeInterval: Duration
+    /// Overrunning calls the collector lets run on before it stops asking suspect domains; kept below
+    /// libvirtd's per-client request limit so the listing and healthy domains still get through.
+    public var maximumAbandonedCalls = 3
 
     public init(
-        interval: Duration = .seconds(15), timeout: Duration = .seconds(5), concurrency: Int = 4,
+        interval: Duration = .seconds(15), timeout: Duration = .seconds(5), concurrency: Int = 2,
         hostProbeInterval: Duration = .seconds(60)
     ) {
         self.interval = interval
@@ -147,7 +151,8 @@ public final class Collector: Sendable {
     }
 
     private func refreshStaleConfigs() async {
-        let stale = store.snapshot().sortedDomains.filter(\.configStale).map(\.ref)
+        // A domain with a call still stuck is not asked again: its definition is read once that returns.
+        let stale = store.snapshot().sortedDomains.filter { $0.configStale && !isStuck($0.ref.uuid) }.map(\.ref)
         _ = await concurrentMap(stale, limit: options.concurrency) { ref in
             do {
                 let config = try await self.call("read definition", key: ref.uuid) { try await $0.config(ref) }
@@ -177,6 +182,11 @@ public final class Collector: Sendable {
             if let key { abandoned.withLock { $0[key, default: 0] += 1 } }
             throw error
         }
+    }
+
+    /// Abandoned calls still running, all keys together.
+    var abandonedCallsAtCap: Bool {
+        abandoned.withLock { $0.values.reduce(0) { $0 + max(0, $1) } } >= options.maximumAbandonedCalls
     }
 
     func isStuck(_ key: String) -> Bool {

@@ -4,7 +4,9 @@ import Synchronization
 ///
 /// A blocking hypervisor call cannot be cancelled, so on timeout the operation is abandoned, not stopped:
 /// it keeps running in its own task and `onLateCompletion` is called when it finally returns. The caller
-/// uses that to avoid stacking further calls on a domain that is still stuck.
+/// uses that to avoid stacking further calls on a domain that is still stuck. It is called only after a
+/// `DeadlineExceeded`, never after a cancellation, so that it pairs with the caller's timeout handling.
+/// A caller that is already cancelled gets `CancellationError` at once and the operation is not started.
 public func withDeadline<T: Sendable>(
     _ timeout: Duration,
     operation name: String,
@@ -14,18 +16,20 @@ public func withDeadline<T: Sendable>(
     let race = DeadlineRace<T>()
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            race.start(continuation)
+            // The cancellation handler runs first when the task is cancelled already; then nobody else
+            // would ever resume this continuation while the operation hangs.
+            guard race.start(continuation) else { return }
             let timer = Task {
                 try? await Task.sleep(for: timeout)
                 guard !Task.isCancelled else { return }
-                _ = race.finish(.failure(DeadlineExceeded(operation: name, timeout: timeout)))
+                _ = race.finish(.failure(DeadlineExceeded(operation: name, timeout: timeout)), timedOut: true)
             }
             race.setTimer(timer)
             Task {
                 let result: Result<T, any Error>
                 do { result = .success(try await operation()) } catch { result = .failure(error) }
                 race.cancelTimer()
-                if !race.finish(result) { onLateCompletion() }
+                if !race.finish(result), race.timedOut { onLateCompletion() }
             }
         }
     } onCancel: {
@@ -36,11 +40,26 @@ public func withDeadline<T: Sendable>(
 
 /// The one continuation that either the operation or the timer resumes, whichever comes first.
 private final class DeadlineRace<T: Sendable>: Sendable {
-    private let state = Mutex<(continuation: CheckedContinuation<T, any Error>?, timer: Task<Void, Never>?, done: Bool)>(
-        (nil, nil, false))
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var timer: Task<Void, Never>?
+        var done = false
+        /// The caller was resumed with `DeadlineExceeded`.
+        var timedOut = false
+    }
 
-    func start(_ continuation: CheckedContinuation<T, any Error>) {
-        state.withLock { $0.continuation = continuation }
+    private let state = Mutex(State())
+
+    /// Installs the caller's continuation; false, after resuming it with `CancellationError`, when the
+    /// caller was cancelled before it got here.
+    func start(_ continuation: CheckedContinuation<T, any Error>) -> Bool {
+        let cancelled = state.withLock { state -> Bool in
+            if state.done { return true }
+            state.continuation = continuation
+            return false
+        }
+        if cancelled { continuation.resume(throwing: CancellationError()) }
+        return !cancelled
     }
 
     func setTimer(_ timer: Task<Void, Never>) {
@@ -55,11 +74,17 @@ private final class DeadlineRace<T: Sendable>: Sendable {
         state.withLock { $0.timer }?.cancel()
     }
 
+    var timedOut: Bool {
+        state.withLock { $0.timedOut }
+    }
+
     /// Resumes the caller unless someone already did; false when the caller had already gone.
-    func finish(_ result: Result<T, any Error>) -> Bool {
+    func finish(_ result: Result<T, any Error>, timedOut: Bool = false) -> Bool {
         let continuation = state.withLock { state -> CheckedContinuation<T, any Error>? in
             state.done = true
-            return state.continuation.take()
+            guard let continuation = state.continuation.take() else { return nil }
+            state.timedOut = timedOut
+            return continuation
         }
         continuation?.resume(with: result)
         return continuation != nil

@@ -8,12 +8,21 @@ public protocol Hypervisor: Sendable {
     /// Bulk statistics for the given domains, skipping those whose job lock is held. Domains missing from
     /// the answer were skipped.
     func bulkStats(_ domains: [DomainRef], groups: Set<StatsGroup>) async throws -> [DomainRef: [String: StatValue]]
+    /// Statistics of one domain, waiting for its job lock (unlike `bulkStats`), so a stuck domain blocks
+    /// only this call.
+    func domainStats(_ domain: DomainRef, groups: Set<StatsGroup>) async throws -> [String: StatValue]
     func basicInfo(_ domain: DomainRef) async throws -> DomainBasicInfo
     func blockStats(_ domain: DomainRef, device: String) async throws -> BlockDeviceStats
     func interfaceStats(_ domain: DomainRef, device: String) async throws -> InterfaceDeviceStats
     /// What `virsh vcpuinfo` shows.
     func vcpuInfo(_ domain: DomainRef) async throws -> [VCPUInfo]
     func config(_ domain: DomainRef) async throws -> DomainConfig
+}
+
+extension Hypervisor {
+    public func domainStats(_ domain: DomainRef, groups: Set<StatsGroup>) async throws -> [String: StatValue] {
+        try await bulkStats([domain], groups: groups).first { $0.key.uuid == domain.uuid }?.value ?? [:]
+    }
 }
 
 /// A hypervisor call that did not return within its deadline; the call itself may still be running.

@@ -28,24 +28,29 @@ public struct ExpositionWriter: Sendable {
         output += samples.text
     }
 
+    // Both escapes work on Unicode scalars, not Characters: "\r\n" is a single Character, so a Character
+    // comparison with "\n" would let its line feed through unescaped and split the line.
     static func escapeHelp(_ text: String) -> String {
-        guard text.contains(where: { $0 == "\\" || $0 == "\n" }) else { return text }
-        return text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+        escape(text, quote: false)
     }
 
     static func escapeLabelValue(_ text: String) -> String {
-        guard text.contains(where: { $0 == "\\" || $0 == "\n" || $0 == "\"" }) else { return text }
-        var escaped = ""
-        escaped.reserveCapacity(text.count + 4)
-        for character in text {
-            switch character {
-            case "\\": escaped += "\\\\"
-            case "\"": escaped += "\\\""
-            case "\n": escaped += "\\n"
-            default: escaped.append(character)
+        escape(text, quote: true)
+    }
+
+    private static func escape(_ text: String, quote: Bool) -> String {
+        let scalars = text.unicodeScalars
+        guard scalars.contains(where: { $0 == "\\" || $0 == "\n" || (quote && $0 == "\"") }) else { return text }
+        var escaped = String.UnicodeScalarView()
+        for scalar in scalars {
+            switch scalar {
+            case "\\": escaped.append(contentsOf: #"\\"#.unicodeScalars)
+            case "\"" where quote: escaped.append(contentsOf: #"\""#.unicodeScalars)
+            case "\n": escaped.append(contentsOf: #"\n"#.unicodeScalars)
+            default: escaped.append(scalar)
             }
         }
-        return escaped
+        return String(escaped)
     }
 
     /// Go's strconv formatting as Prometheus parses it: integers without exponent, NaN and ±Inf spelled out.

@@ -8,7 +8,7 @@ import Foundation
 public enum Capabilities {
     /// Guest domain types (kvm, qemu, test, …) offered for the host's own architecture.
     public static func domainTypes(xml: String) -> Set<String> {
-        guard let root = try? XMLDocument(xmlString: xml, options: []).rootElement() else { return [] }
+        guard let root = try? parseXMLDocument(xml).rootElement() else { return [] }
         let hostArch = root.elements(forName: "host").first?.elements(forName: "cpu").first?
             .elements(forName: "arch").first?.stringValue
         var types = Set<String>()

@@ -43,7 +43,7 @@ public struct DomainConfig: Sendable, Equatable {
     public init(xml: String, persistent: Bool, autostart: Bool) throws {
         let document: XMLDocument
         do {
-            document = try XMLDocument(xmlString: xml, options: [])
+            document = try parseXMLDocument(xml)
         } catch {
             throw ParseError(description: "domain XML does not parse: \(error)")
         }
@@ -98,6 +98,15 @@ public struct DomainConfig: Sendable, Equatable {
         default: 1024
         }
     }
+}
+
+/// `XMLDocument(xmlString:)` without its crash: swift-corelibs-foundation dereferences the null document
+/// libxml2 returns for empty input or input that starts with NUL, instead of throwing.
+func parseXMLDocument(_ xml: String) throws -> XMLDocument {
+    guard let first = xml.utf8.first, first != 0 else {
+        throw DomainConfig.ParseError(description: "empty XML document")
+    }
+    return try XMLDocument(xmlString: xml, options: [])
 }
 
 extension XMLElement {
