@@ -1,0 +1,43 @@
+import Foundation
+import HummingbirdTesting
+import Testing
+
+/// The executable's flags, run as a user would run it.
+@Suite struct CommandLineTests {
+    func agent(_ arguments: String...) throws -> (status: Int32, output: String) {
+        try run(Repo.agentBinary.path, arguments)
+    }
+
+    @Test(arguments: [
+        ("--collector.interval", "fast"), ("--collector.timeout", "0s"), ("--web.listen-address", "localhost"),
+        ("--web.listen-address", ":99999"), ("--log.level", "loud"), ("--log.format", "xml"),
+        ("--web.telemetry-path", "metrics"),
+    ])
+    func badFlagValueNamesTheFlag(flag: String, value: String) throws {
+        let result = try agent(flag, value)
+        #expect(result.status != 0)
+        #expect(result.output.contains(flag), "\(result.output)")
+    }
+
+    @Test func versionAndHelp() throws {
+        let version = try agent("--version")
+        #expect(version.status == 0)
+        #expect(version.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
+        let help = try agent("--help")
+        for flag in ["--web.listen-address", "--web.telemetry-path", "--libvirt.uri", "--collector.interval",
+            "--collector.timeout", "--log.level", "--log.format"] {
+            #expect(help.output.contains(flag))
+        }
+    }
+
+    @Test func portInUseSaysSo() async throws {
+        try await withAgent(uri: Repo.demoURI) { client in
+            // The test client connects in the background; a first request makes sure it has.
+            _ = try await client.scrape()
+            let port = try #require(client.port)
+            let result = try agent("--web.listen-address", "127.0.0.1:\(port)", "--libvirt.uri", Repo.demoURI)
+            #expect(result.status != 0)
+            #expect(result.output.contains("address already in use"), "\(result.output)")
+        }
+    }
+}

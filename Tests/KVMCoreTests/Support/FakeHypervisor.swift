@@ -1,0 +1,217 @@
+import Synchronization
+
+@testable import KVMCore
+
+/// A `Hypervisor` held in memory. Each domain answers either full bulk records (as the qemu driver does)
+/// or only the `state` group (as libvirt's test driver does), which makes the collector fall back to the
+/// per-domain calls. Calls for a domain can be made to hang until the test releases them, and every call
+/// is counted per method and domain.
+final class FakeHypervisor: Hypervisor {
+    enum Method: String, Sendable, CaseIterable {
+        case identity, listDomains, bulkStats, domainStats, basicInfo, blockStats, interfaceStats, vcpuInfo, config
+    }
+
+    /// What a bulk (no-wait) call does about a hung domain among those it is asked for.
+    enum BulkWhenHung: String, Sendable, CaseIterable {
+        /// The whole call waits, as when libvirtd itself is stuck on the domain.
+        case hangs
+        /// The domain is left out of the answer, as libvirt does when its job is held.
+        case skips
+        /// The domain is answered without the figures that need its job (balloon details, block I/O).
+        case answersWithoutJobFigures
+    }
+
+    struct FakeDomain: Sendable {
+        var ref: DomainRef
+        var state: DomainState
+        var reasonCode: Int
+        /// What `bulkStats` answers for this domain.
+        var record: [String: StatValue]
+        var basicInfo: DomainBasicInfo
+        /// Per-device answers by target name; a target missing here throws, like an empty CD-ROM.
+        var blocks: [String: BlockDeviceStats] = [:]
+        var interfaces: [String: InterfaceDeviceStats] = [:]
+        var vcpus: [VCPUInfo] = []
+        var config = DomainConfig()
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private struct State {
+        var domains: [String: FakeDomain] = [:]
+        var hung: [String: Gate] = [:]
+        var calls: [Method: [String: Int]] = [:]
+        var waiting: [String: Int] = [:]
+        var listingFails = false
+        var bulkWhenHung = BulkWhenHung.hangs
+    }
+
+    /// Key under which calls that name no domain are counted.
+    static let connectionWide = ""
+
+    private let state = Mutex(State())
+
+    init(_ domains: [FakeDomain] = []) {
+        for domain in domains { add(domain) }
+    }
+
+    // MARK: Configuration
+
+    func add(_ domain: FakeDomain) {
+        state.withLock { $0.domains[domain.ref.uuid] = domain }
+    }
+
+    func remove(_ ref: DomainRef) {
+        state.withLock { $0.domains[ref.uuid] = nil }
+    }
+
+    func modify(_ ref: DomainRef, _ body: (inout FakeDomain) -> Void) {
+        state.withLock { state in
+            guard var domain = state.domains[ref.uuid] else { return }
+            body(&domain)
+            state.domains[ref.uuid] = domain
+        }
+    }
+
+    func setBulkWhenHung(_ behaviour: BulkWhenHung) {
+        state.withLock { $0.bulkWhenHung = behaviour }
+    }
+
+    func setListingFails(_ fails: Bool) {
+        state.withLock { $0.listingFails = fails }
+    }
+
+    /// Every later call that concerns `ref` (a bulk call naming it included) waits until `release`.
+    func hang(_ ref: DomainRef) {
+        state.withLock { $0.hung[ref.uuid] = Gate() }
+    }
+
+    func release(_ ref: DomainRef) {
+        state.withLock { $0.hung.removeValue(forKey: ref.uuid) }?.open()
+    }
+
+    // MARK: Observation
+
+    func calls(_ method: Method, for ref: DomainRef) -> Int {
+        state.withLock { $0.calls[method]?[ref.uuid] ?? 0 }
+    }
+
+    func calls(_ method: Method) -> Int {
+        state.withLock { $0.calls[method]?.values.reduce(0, +) ?? 0 }
+    }
+
+    /// All calls that concerned `ref`, whatever the method.
+    func allCalls(for ref: DomainRef) -> Int {
+        state.withLock { state in state.calls.values.reduce(0) { $0 + ($1[ref.uuid] ?? 0) } }
+    }
+
+    var totalCalls: Int {
+        state.withLock { state in state.calls.values.reduce(0) { $0 + $1.values.reduce(0, +) } }
+    }
+
+    /// Calls concerning `ref` currently held by `hang`.
+    func waiting(for ref: DomainRef) -> Int {
+        state.withLock { $0.waiting[ref.uuid] ?? 0 }
+    }
+
+    // MARK: Hypervisor
+
+    func identity() async throws -> HypervisorIdentity {
+        await enter(.identity, [])
+        return Self.identity
+    }
+
+    func listDomains() async throws -> [DomainSummary] {
+        await enter(.listDomains, [])
+        return try state.withLock { state in
+            if state.listingFails { throw Failure(description: "listing failed") }
+            return state.domains.values.map { DomainSummary(ref: $0.ref, state: $0.state, reasonCode: $0.reasonCode) }
+        }
+    }
+
+    func bulkStats(_ domains: [DomainRef], groups: Set<StatsGroup>) async throws -> [DomainRef: [String: StatValue]] {
+        let (behaviour, hung) = state.withLock { state in
+            (state.bulkWhenHung, Set(domains.map(\.uuid).filter { state.hung[$0] != nil }))
+        }
+        await enter(.bulkStats, domains.map(\.uuid), waitingOnHung: behaviour == .hangs)
+        return state.withLock { state in
+            var records: [DomainRef: [String: StatValue]] = [:]
+            for ref in domains {
+                guard let domain = state.domains[ref.uuid] else { continue }
+                switch (behaviour, hung.contains(ref.uuid)) {
+                case (.skips, true): continue
+                case (.answersWithoutJobFigures, true): records[domain.ref] = Self.withoutJobFigures(domain.record)
+                default: records[domain.ref] = domain.record
+                }
+            }
+            return records
+        }
+    }
+
+    func domainStats(_ domain: DomainRef, groups: Set<StatsGroup>) async throws -> [String: StatValue] {
+        try await answer(.domainStats, domain) { $0.record }
+    }
+
+    func basicInfo(_ domain: DomainRef) async throws -> DomainBasicInfo {
+        try await answer(.basicInfo, domain) { $0.basicInfo }
+    }
+
+    func blockStats(_ domain: DomainRef, device: String) async throws -> BlockDeviceStats {
+        try await answer(.blockStats, domain) { $0.blocks[device] }
+    }
+
+    func interfaceStats(_ domain: DomainRef, device: String) async throws -> InterfaceDeviceStats {
+        try await answer(.interfaceStats, domain) { $0.interfaces[device] }
+    }
+
+    func vcpuInfo(_ domain: DomainRef) async throws -> [VCPUInfo] {
+        try await answer(.vcpuInfo, domain) { $0.vcpus }
+    }
+
+    func config(_ domain: DomainRef) async throws -> DomainConfig {
+        try await answer(.config, domain) { $0.config }
+    }
+
+    // MARK: Internals
+
+    /// Counts the call, then waits on the gates of any hung domain it concerns.
+    private func enter(_ method: Method, _ uuids: [String], waitingOnHung: Bool = true) async {
+        let gates = state.withLock { state -> [(String, Gate)] in
+            for uuid in uuids.isEmpty ? [Self.connectionWide] : uuids {
+                state.calls[method, default: [:]][uuid, default: 0] += 1
+            }
+            guard waitingOnHung else { return [] }
+            let gates = uuids.compactMap { uuid in state.hung[uuid].map { (uuid, $0) } }
+            for (uuid, _) in gates { state.waiting[uuid, default: 0] += 1 }
+            return gates
+        }
+        for (uuid, gate) in gates {
+            await gate.wait()
+            state.withLock { $0.waiting[uuid, default: 0] -= 1 }
+        }
+    }
+
+    private func answer<T>(_ method: Method, _ ref: DomainRef, _ pick: (FakeDomain) -> T?) async throws -> T {
+        await enter(method, [ref.uuid])
+        return try state.withLock { state in
+            guard let domain = state.domains[ref.uuid] else { throw Failure(description: "no domain \(ref.name)") }
+            guard let value = pick(domain) else { throw Failure(description: "\(method) unsupported for \(ref.name)") }
+            return value
+        }
+    }
+
+    /// What qemu reports without the domain's job: no balloon details from the guest, no block I/O.
+    static func withoutJobFigures(_ record: [String: StatValue]) -> [String: StatValue] {
+        record.filter { key, _ in
+            if key.hasPrefix("balloon.") { return key == "balloon.current" || key == "balloon.maximum" }
+            if key.hasPrefix("block.") { return key == "block.count" || key.hasSuffix(".name") || key.hasSuffix(".path") }
+            return true
+        }
+    }
+
+    static let identity = HypervisorIdentity(
+        libvirtVersion: "10.0.0", hypervisor: "QEMU", hypervisorVersion: "8.2.2", uri: "qemu:///system",
+        hostCPUs: 16, hostMemoryBytes: 68_719_476_736, domainTypes: ["kvm", "qemu"])
+}

@@ -1,0 +1,36 @@
+import Synchronization
+
+/// Runs `body` in its own task and returns its result, or nil once `limit` has passed. The body is left
+/// running on timeout, so a test that would hang forever fails instead.
+func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async -> T) async -> T? {
+    let slot = Mutex<CheckedContinuation<T?, Never>?>(nil)
+    let finish: @Sendable (T?) -> Void = { value in slot.withLock { $0.take() }?.resume(returning: value) }
+    return await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
+        slot.withLock { $0 = continuation }
+        let timer = Task {
+            try? await Task.sleep(for: limit)
+            if !Task.isCancelled { finish(nil) }
+        }
+        Task {
+            let value = await body()
+            timer.cancel()
+            finish(value)
+        }
+    }
+}
+
+/// Polls `condition` until it holds or `limit` passes; for state that no event announces.
+func eventually(within limit: Duration = .seconds(2), _ condition: @Sendable () -> Bool) async -> Bool {
+    let end = ContinuousClock.now + limit
+    while ContinuousClock.now < end {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return condition()
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) * 1e-18
+    }
+}

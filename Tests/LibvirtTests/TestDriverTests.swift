@@ -1,0 +1,83 @@
+import Foundation
+import Libvirt
+import Synchronization
+import Testing
+
+/// The safe layer against libvirt's test driver: no daemon, a whole fake host from demo/demo-host.xml.
+@Suite struct TestDriverTests {
+    static let demoURI = "test://" + URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appending(path: "demo/demo-host.xml").path
+
+    @Test func listsRunningAndDefinedOnlyDomains() throws {
+        let connection = try Connection(uri: Self.demoURI)
+        let domains = try connection.allDomains()
+        let states = Dictionary(uniqueKeysWithValues: try domains.map { ($0.name, try $0.state().state) })
+        #expect(states["vm_centos7"] == 1)
+        #expect(states["build01"] == 3)
+        #expect(states["backup01"] == 5)
+        #expect(states["win2019"] == 5)
+        #expect(domains.allSatisfy { $0.uuid.count == 36 })
+    }
+
+    @Test func bulkStatsReturnOneRecordPerDomain() throws {
+        let connection = try Connection(uri: Self.demoURI)
+        let records = try connection.stats(groups: [.state, .cpuTotal, .block])
+        #expect(records.count == (try connection.allDomains().count))
+        let centos = try #require(records.first { $0.name == "vm_centos7" })
+        #expect(centos.values["state.state"] == .int(1))
+    }
+
+    @Test func vcpuInfoMatchesTheDefinition() throws {
+        let connection = try Connection(uri: Self.demoURI)
+        let domain = try connection.domain(name: "vm_centos7")
+        let vcpus = try domain.vcpus(hostCPUs: try connection.hostCPUCount())
+        #expect(vcpus.map(\.number) == [0, 1])
+        #expect(vcpus.allSatisfy { !$0.affinity.isEmpty && $0.state == 1 })
+        #expect(try domain.info().maxMemoryKiB == 1024 * 1024)
+    }
+
+    @Test func deviceCountersAndDefinition() throws {
+        let connection = try Connection(uri: Self.demoURI)
+        let domain = try connection.domain(name: "vm_centos7")
+        #expect(try domain.blockStats("vda")["rd_bytes"] != nil)
+        #expect(try domain.interfaceStats("testnet0").rxBytes >= 0)
+        let xml = try domain.xml()
+        #expect(xml.contains("<name>vm_centos7</name>"))
+        #expect(try domain.isPersistent())
+    }
+
+    @Test func errorsCarryLibvirtsCode() throws {
+        let connection = try Connection(uri: Self.demoURI)
+        let error = #expect(throws: LibvirtError.self) { try connection.domain(name: "no-such-domain") }
+        #expect(error?.code == LibvirtError.noDomain)
+        #expect(error?.operation == "virDomainLookupByName")
+        #expect(error?.message.isEmpty == false)
+    }
+
+    @Test func openingANonexistentHostFileFails() {
+        #expect(throws: LibvirtError.self) { try Connection(uri: "test:///nonexistent/host.xml") }
+    }
+
+    @Test func lifecycleEventsArriveThroughTheCallback() async throws {
+        try LibvirtEventLoop.start()
+        let connection = try Connection(uri: Self.demoURI)
+        let (events, sink) = AsyncStream.makeStream(of: LifecycleEventInfo.self)
+        try connection.onLifecycleEvent { sink.yield($0) }
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(10))
+            sink.finish()
+        }
+        defer { deadline.cancel() }
+        let domain = try connection.domain(name: "backup01")
+        try domain.create()
+        try domain.destroy()
+        var seen: [LifecycleEventInfo] = []
+        for await event in events where event.name == "backup01" {
+            seen.append(event)
+            if seen.count == 2 { break }
+        }
+        // virDomainEventType: 2 started, 5 stopped; stopped detail 1 destroyed.
+        #expect(seen.map(\.event) == [2, 5])
+        #expect(seen.last?.detail == 1)
+    }
+}
