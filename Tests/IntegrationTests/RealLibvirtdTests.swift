@@ -1,0 +1,148 @@
+import Foundation
+import HummingbirdTesting
+import Libvirt
+import Testing
+
+/// The agent against a real libvirtd with real qemu guests. Serialized: the last test restarts libvirtd.
+@Suite(.serialized, .enabled(if: RealLibvirtd.enabled))
+struct RealLibvirtdTests {
+    init() throws {
+        try RealLibvirtd.ensureUp()
+    }
+
+    /// Every transition shows on /metrics through events: the collector interval is far longer than the test.
+    @Test func lifecycleTransitionsArriveThroughEvents() async throws {
+        let guest = try Guest(.linux, purpose: "lifecycle")
+        defer { guest.remove() }
+        let libvirt = try RealLibvirtd.connect()
+        try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(600)) { client in
+            _ = try await client.scrape(until: { $0.value("kvm_libvirt_up") == 1 })
+            let name = guest.name
+            @Sendable func events(_ event: String, _ detail: String) -> @Sendable (Scrape) -> Bool {
+                { ($0.value("kvm_domain_lifecycle_events_total", ["domain": name, "event": event, "detail": detail]) ?? 0) >= 1 }
+            }
+            func expectVisible(_ what: String, _ condition: @escaping @Sendable (Scrape) -> Bool) async throws {
+                let started = ContinuousClock.now
+                let (scrape, ok) = try await client.scrape(until: condition, within: .seconds(30))
+                #expect(ok, "\(what) not visible:\n\(scrape.text.split(separator: "\n").filter { $0.contains(name) }.joined(separator: "\n"))")
+                print("kvm-agent: \(what) visible on /metrics after \(ContinuousClock.now - started)")
+            }
+
+            let domain = try guest.define(on: libvirt)
+            try await expectVisible("define") { events("defined", "added")($0) && $0.state(of: name) == "shutoff" }
+
+            try domain.create()
+            try await expectVisible("start") { events("started", "booted")($0) && $0.state(of: name) == "running" }
+            let running = try await client.scrape()
+            #expect(running.value("kvm_domain_state_reason_info", ["domain": name, "reason": "booted"]) == 1)
+            #expect(running.value("kvm_domain_state_changed_timestamp_seconds", ["domain": name]) != nil)
+
+            try #require(try await guest.waitUntilBooted(), "guest never printed its ready line")
+            try domain.shutdown()
+            try await expectVisible("ACPI shutdown") {
+                events("stopped", "shutdown")($0) && $0.state(of: name) == "shutoff"
+                    && $0.value("kvm_domain_state_reason_info", ["domain": name, "reason": "shutdown"]) == 1
+            }
+
+            try domain.create()
+            try await expectVisible("second start") {
+                ($0.value("kvm_domain_lifecycle_events_total", ["domain": name, "event": "started", "detail": "booted"]) ?? 0) >= 2
+            }
+            try domain.destroy()
+            try await expectVisible("destroy") {
+                events("stopped", "destroyed")($0) && $0.state(of: name) == "shutoff"
+                    && $0.value("kvm_domain_state_reason_info", ["domain": name, "reason": "destroyed"]) == 1
+            }
+
+            // What `virsh edit` does: define the same domain again with a change.
+            let edited = try domain.xml().replacingOccurrences(of: "</name>", with: "</name><description>edited</description>")
+            _ = try libvirt.define(xml: edited)
+            try await expectVisible("redefine") { events("defined", "updated")($0) }
+
+            try domain.undefine()
+            try await expectVisible("undefine") { scrape in !scrape.series("kvm_domain_info").contains { $0.labels["domain"] == name } }
+            let scrape = try await client.scrape()
+            #expect((scrape.value("kvm_agent_events_received_total", ["event": "started"]) ?? 0) >= 2)
+        }
+    }
+
+    /// One guest's qemu stopped with SIGSTOP: scrapes keep answering, the other guest keeps fresh figures,
+    /// the stuck one is reported, and it recovers after SIGCONT.
+    @Test func stuckDomainDoesNotStallTheOthers() async throws {
+        let stuck = try Guest(.halted, purpose: "stuck")
+        let healthy = try Guest(.halted, purpose: "healthy")
+        defer {
+            if let pid = try? RealLibvirtd.qemuPID(stuck.name) { kill(pid, SIGCONT) }
+            stuck.remove()
+            healthy.remove()
+        }
+        let libvirt = try RealLibvirtd.connect()
+        try stuck.define(on: libvirt).create()
+        try healthy.define(on: libvirt).create()
+        try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(1), timeout: .seconds(1)) { client in
+            let (_, sampled) = try await client.scrape(until: { scrape in
+                [stuck.name, healthy.name].allSatisfy { scrape.value("kvm_domain_stats_timestamp_seconds", ["domain": $0]) != nil }
+            })
+            try #require(sampled)
+            let pid = try RealLibvirtd.qemuPID(stuck.name)
+            kill(pid, SIGSTOP)
+
+            let (_, reported) = try await client.scrape(
+                until: { $0.value("kvm_domain_stats_timed_out", ["domain": stuck.name]) == 1 }, within: .seconds(20))
+            #expect(reported, "the stuck domain was never reported")
+
+            // While it stays stuck: every scrape answers at once, and the healthy guest is sampled again and again.
+            var timestamps = Set<Double>()
+            var slowest = Duration.zero
+            let end = ContinuousClock.now + .seconds(12)
+            while ContinuousClock.now < end {
+                let started = ContinuousClock.now
+                let scrape = try await client.scrape()
+                slowest = max(slowest, ContinuousClock.now - started)
+                if let t = scrape.value("kvm_domain_stats_timestamp_seconds", ["domain": healthy.name]) { timestamps.insert(t) }
+                #expect(scrape.state(of: stuck.name) == "running")
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            print("kvm-agent: slowest scrape while a domain was stuck: \(slowest); healthy samples: \(timestamps.count)")
+            #expect(slowest < .seconds(1))
+            #expect(timestamps.count >= 3, "the healthy guest was sampled \(timestamps.count) times in 12 s")
+
+            kill(pid, SIGCONT)
+            let (_, recovered) = try await client.scrape(
+                until: { $0.value("kvm_domain_stats_timed_out", ["domain": stuck.name]) == 0 }, within: .seconds(60))
+            #expect(recovered, "the domain stayed reported as stuck after SIGCONT")
+        }
+    }
+
+    /// libvirtd killed with SIGKILL and started again: the agent reports the loss, reconnects, registers its
+    /// event callbacks again and counts the next event.
+    @Test func reconnectsAfterLibvirtdIsKilled() async throws {
+        let guest = try Guest(.halted, purpose: "reconnect")
+        defer { guest.remove() }
+        try guest.define(on: try RealLibvirtd.connect())
+        try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(600)) { client in
+            let (_, listed) = try await client.scrape(until: { $0.state(of: guest.name) == "shutoff" })
+            try #require(listed)
+            let killed = try run("/usr/bin/pkill", ["-KILL", "-x", "libvirtd"])
+            try #require(killed.status == 0, "no libvirtd to kill")
+            let (down, sawDown) = try await client.scrape(until: { $0.value("kvm_libvirt_up") == 0 })
+            #expect(sawDown)
+            #expect(down.series("kvm_domain_state").isEmpty, "domain states served while libvirt was down")
+
+            try RealLibvirtd.ensureUp()
+            let restarted = ContinuousClock.now
+            let (_, up) = try await client.scrape(
+                until: { $0.value("kvm_libvirt_up") == 1 && ($0.value("kvm_agent_libvirt_reconnects_total") ?? 0) >= 1 },
+                within: .seconds(15))
+            #expect(up, "no reconnect within 15 s of the restart")
+            print("kvm-agent: reconnected \(ContinuousClock.now - restarted) after libvirtd answered again")
+
+            try RealLibvirtd.connect().domain(name: guest.name).create()
+            let (_, counted) = try await client.scrape(until: {
+                $0.value("kvm_domain_lifecycle_events_total", ["domain": guest.name, "event": "started", "detail": "booted"]) == 1
+                    && $0.state(of: guest.name) == "running"
+            })
+            #expect(counted, "the first event after the restart was not counted")
+        }
+    }
+}
