@@ -15,21 +15,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # Install only what is missing; CI starts on a fresh machine.
-ensure_pkgs() {
-    local missing=() p
-    for p in "$@"; do
-        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    export DEBIAN_FRONTEND=noninteractive
-    # The package lists may be absent or stale on a fresh machine: update and retry once.
-    if ! apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; then
-        apt-get update -qq >/dev/null
-        apt-get install -y -qq "${missing[@]}" >/dev/null
-    fi
-    echo "libvirtd-up: installed ${missing[*]}" >&2
-}
-ensure_pkgs libvirt-daemon-system libvirt-clients qemu-system-x86
+# shellcheck source=lib/packages.sh
+source "$(dirname "$0")/lib/packages.sh"
+ensure_packages libvirtd-up libvirt-daemon-system libvirt-clients qemu-system-x86
 
 actions=()
 

@@ -25,7 +25,8 @@ public struct AgentConfiguration: Sendable {
     public init(
         listenHost: String = "0.0.0.0", listenPort: Int = 9760, telemetryPath: String = "/metrics",
         libvirtURI: String = "qemu:///system",
-        collector: CollectorSettings = .init(interval: .seconds(15), timeout: .seconds(5)), version: String = AgentVersion.current
+        collector: CollectorSettings = .init(interval: .seconds(15), timeout: .seconds(5)),
+        version: String = AgentVersion.current
     ) {
         self.listenHost = listenHost
         self.listenPort = listenPort

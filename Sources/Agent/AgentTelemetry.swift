@@ -19,7 +19,9 @@ final class AgentTelemetry: CollectorTelemetry {
                     $0,
                     registry.makeCounter(
                         name: "kvm_agent_collections_total", labels: [("result", $0.rawValue)],
-                        help: "Collector loop passes by result: success, partial (some domains timed out), error, disconnected.")
+                        help:
+                            "Collector loop passes by result: success, partial (some domains timed out), error, disconnected."
+                    )
                 )
             })
         lastDuration = registry.makeGauge(

@@ -13,8 +13,14 @@ public enum FlagValues {
         while !rest.isEmpty {
             let number = rest.prefix { $0.isNumber || $0 == "." }
             rest = rest.dropFirst(number.count)
-            guard let value = Double(number) else { throw Invalid(description: "\"\(text)\" is not a duration like 15s or 500ms") }
-            guard let (unit, scale) = units.first(where: { rest.hasPrefix($0.0) && !(($0.0 == "m") && rest.hasPrefix("ms")) }) else {
+            guard let value = Double(number) else {
+                throw Invalid(description: "\"\(text)\" is not a duration like 15s or 500ms")
+            }
+            guard
+                let (unit, scale) = units.first(where: {
+                    rest.hasPrefix($0.0) && !(($0.0 == "m") && rest.hasPrefix("ms"))
+                })
+            else {
                 throw Invalid(description: "\"\(text)\" needs a unit: ms, s, m or h")
             }
             rest = rest.dropFirst(unit.count)

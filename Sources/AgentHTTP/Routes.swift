@@ -54,7 +54,10 @@ public struct AgentRoutes: Sendable {
         for part in header.split(separator: ",") {
             let fields = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
             guard let coding = fields.first?.lowercased(), coding == "gzip" || coding == "*" else { continue }
-            let refused = fields.dropFirst().contains { $0.replacingOccurrences(of: " ", with: "").hasPrefix("q=0") && !$0.contains(where: { "123456789".contains($0) }) }
+            let refused = fields.dropFirst().contains {
+                $0.replacingOccurrences(of: " ", with: "").hasPrefix("q=0")
+                    && !$0.contains(where: { "123456789".contains($0) })
+            }
             if !refused { return true }
         }
         return false

@@ -105,7 +105,9 @@ public final class Connection: @unchecked Sendable {
     }
 
     public func domain(name: String) throws(LibvirtError) -> Domain {
-        guard let domain = virDomainLookupByName(pointer, name) else { throw LibvirtError.last("virDomainLookupByName") }
+        guard let domain = virDomainLookupByName(pointer, name) else {
+            throw LibvirtError.last("virDomainLookupByName")
+        }
         return Domain(owning: domain)
     }
 

@@ -70,7 +70,8 @@ public final class Domain: @unchecked Sendable {
         let maplen = Int(kvmshim_cpu_maplen(Int32(hostCPUs)))
         var infos = [virVcpuInfo](repeating: virVcpuInfo(), count: count)
         var maps = [UInt8](repeating: 0, count: count * maplen)
-        let got = Int(try check(virDomainGetVcpus(pointer, &infos, Int32(count), &maps, Int32(maplen)), "virDomainGetVcpus"))
+        let got = Int(
+            try check(virDomainGetVcpus(pointer, &infos, Int32(count), &maps, Int32(maplen)), "virDomainGetVcpus"))
         return (0..<got).map { index in
             let vcpu = infos[index]
             let affinity = (0..<hostCPUs).filter {
@@ -94,10 +95,13 @@ public final class Domain: @unchecked Sendable {
         virResetLastError()
         var stats = virDomainBlockStatsStruct()
         _ = try check(
-            virDomainBlockStats(pointer, device, &stats, MemoryLayout<virDomainBlockStatsStruct>.size), "virDomainBlockStats")
+            virDomainBlockStats(pointer, device, &stats, MemoryLayout<virDomainBlockStatsStruct>.size),
+            "virDomainBlockStats")
         var result: [String: TypedValue] = [:]
-        for (key, value) in [("rd_operations", stats.rd_req), ("rd_bytes", stats.rd_bytes), ("wr_operations", stats.wr_req),
-            ("wr_bytes", stats.wr_bytes)] where value >= 0 {
+        for (key, value) in [
+            ("rd_operations", stats.rd_req), ("rd_bytes", stats.rd_bytes), ("wr_operations", stats.wr_req),
+            ("wr_bytes", stats.wr_bytes),
+        ] where value >= 0 {
             result[key] = .int(value)
         }
         return result

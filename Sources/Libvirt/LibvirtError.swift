@@ -28,7 +28,8 @@ public struct LibvirtError: Error, CustomStringConvertible, Sendable, Equatable 
     /// The calling thread's last libvirt error, taken right after `operation` failed.
     static func last(_ operation: String) -> LibvirtError {
         guard let error = virGetLastError() else {
-            return LibvirtError(code: -1, domain: 0, message: "\(operation) failed without an error", operation: operation)
+            return LibvirtError(
+                code: -1, domain: 0, message: "\(operation) failed without an error", operation: operation)
         }
         let message = error.pointee.message.map { String(cString: $0) } ?? "unknown libvirt error"
         let result = LibvirtError(
@@ -39,7 +40,8 @@ public struct LibvirtError: Error, CustomStringConvertible, Sendable, Equatable 
 
     /// The connection to the daemon broke (daemon gone, socket closed): the supervisor should reconnect.
     public var isConnectionLoss: Bool {
-        code == Self.noConnect || code == Int(VIR_ERR_INTERNAL_ERROR.rawValue) && message.contains("client socket is closed")
+        code == Self.noConnect
+            || code == Int(VIR_ERR_INTERNAL_ERROR.rawValue) && message.contains("client socket is closed")
             || code == Self.systemError && (message.contains("Broken pipe") || message.contains("Connection reset"))
     }
 

@@ -59,7 +59,10 @@ public final class ConnectionSupervisor: Service {
                 store.connected(identity)
                 logger.info(
                     "connected to libvirt",
-                    metadata: ["uri": "\(uri)", "hypervisor": "\(identity.hypervisor)", "libvirt": "\(identity.libvirtVersion)"])
+                    metadata: [
+                        "uri": "\(uri)", "hypervisor": "\(identity.hypervisor)",
+                        "libvirt": "\(identity.libvirtVersion)",
+                    ])
                 hooks.connected(connectedBefore)
                 connectedBefore = true
                 delay = firstRetry
@@ -74,7 +77,9 @@ public final class ConnectionSupervisor: Service {
                 store.disconnected()
                 // Log a failure once, not on every retry, until it changes.
                 if "\(error)" != lastFailure {
-                    logger.warning("cannot connect to libvirt, retrying with backoff", metadata: ["uri": "\(uri)", "error": "\(error)"])
+                    logger.warning(
+                        "cannot connect to libvirt, retrying with backoff",
+                        metadata: ["uri": "\(uri)", "error": "\(error)"])
                     lastFailure = "\(error)"
                 }
             }
@@ -99,7 +104,8 @@ public final class ConnectionSupervisor: Service {
             try connection.onLifecycleEvent { info in
                 hooks.lifecycleEvent(
                     LifecycleEvent(
-                        domain: DomainRef(uuid: info.uuid, name: info.name), kindCode: info.event, detailCode: info.detail,
+                        domain: DomainRef(uuid: info.uuid, name: info.name), kindCode: info.event,
+                        detailCode: info.detail,
                         time: Date().timeIntervalSince1970))
             }
             let identity = try LibvirtHypervisor.identity(of: connection)

@@ -95,7 +95,8 @@ public final class LibvirtHypervisor: Hypervisor {
                 let ref = DomainRef(uuid: domain.uuid, name: domain.name)
                 do {
                     let state = try domain.state()
-                    summaries.append(DomainSummary(ref: ref, state: DomainState(code: state.state), reasonCode: state.reason))
+                    summaries.append(
+                        DomainSummary(ref: ref, state: DomainState(code: state.state), reasonCode: state.reason))
                 } catch let error as LibvirtError where error.code == LibvirtError.noDomain {
                     continue  // undefined between the two calls
                 }
@@ -105,14 +106,16 @@ public final class LibvirtHypervisor: Hypervisor {
         let listed = Set(domains.map { $0.uuid.lowercased() })
         session.withLock { session in
             guard var current = session else { return }
-            current.controlHandles = Dictionary(domains.map { ($0.uuid.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
+            current.controlHandles = Dictionary(
+                domains.map { ($0.uuid.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
             current.statsHandles = current.statsHandles.filter { listed.contains($0.key) }
             session = current
         }
         return summaries
     }
 
-    public func bulkStats(_ refs: [DomainRef], groups: Set<StatsGroup>) async throws -> [DomainRef: [String: StatValue]] {
+    public func bulkStats(_ refs: [DomainRef], groups: Set<StatsGroup>) async throws -> [DomainRef: [String: StatValue]]
+    {
         let connection = try current().stats
         var domains: [Domain] = []
         for ref in refs { domains.append(try await handle(ref)) }

@@ -68,7 +68,8 @@ struct KVMAgentCommand: AsyncParsableCommand {
         logger.info(
             "starting kvm-agent",
             metadata: [
-                "version": "\(configuration.version)", "listen": "\(listenAddress)", "libvirt_uri": "\(configuration.libvirtURI)",
+                "version": "\(configuration.version)", "listen": "\(listenAddress)",
+                "libvirt_uri": "\(configuration.libvirtURI)",
                 "host": "\(demo ? "demo host (libvirt test driver)" : "real libvirt daemon")",
             ])
         let app = Agent.buildApplication(configuration, logger: logger)

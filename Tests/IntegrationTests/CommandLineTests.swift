@@ -24,8 +24,10 @@ import Testing
         #expect(version.status == 0)
         #expect(version.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
         let help = try agent("--help")
-        for flag in ["--web.listen-address", "--web.telemetry-path", "--libvirt.uri", "--collector.interval",
-            "--collector.timeout", "--log.level", "--log.format"] {
+        for flag in [
+            "--web.listen-address", "--web.telemetry-path", "--libvirt.uri", "--collector.interval",
+            "--collector.timeout", "--log.level", "--log.format",
+        ] {
             #expect(help.output.contains(flag))
         }
     }

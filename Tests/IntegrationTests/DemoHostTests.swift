@@ -26,14 +26,20 @@ import Testing
             #expect(centos.labels["persistent"] == "true")
             #expect(scrape.value("kvm_domain_vcpus", ["domain": "vm_centos7"]) == 2)
             #expect(scrape.value("kvm_domain_memory_maximum_bytes", ["domain": "vm_centos7"]) == Double(1 << 30))
-            #expect(scrape.value("kvm_domain_block_info", ["domain": "vm_centos7", "device": "vda", "bus": "virtio"]) == 1)
-            #expect(scrape.value("kvm_domain_interface_info", ["domain": "vm_centos7", "bridge": "br0", "model": "virtio"]) == 1)
+            #expect(
+                scrape.value("kvm_domain_block_info", ["domain": "vm_centos7", "device": "vda", "bus": "virtio"]) == 1)
+            #expect(
+                scrape.value("kvm_domain_interface_info", ["domain": "vm_centos7", "bridge": "br0", "model": "virtio"])
+                    == 1)
             // The test driver's bulk stats lack these groups: they come from the per-domain fallback.
             #expect(scrape.value("kvm_domain_cpu_time_seconds_total", ["domain": "vm_centos7"]) != nil)
-            #expect(scrape.value("kvm_domain_block_read_bytes_total", ["domain": "vm_centos7", "device": "vda"]) != nil)
+            #expect(
+                scrape.value("kvm_domain_block_read_bytes_total", ["domain": "vm_centos7", "device": "vda"]) != nil)
             #expect(scrape.value("kvm_domain_interface_receive_bytes_total", ["domain": "vm_centos7"]) != nil)
             #expect(scrape.series("kvm_domain_vcpu_physical_cpu").contains { $0.labels["domain"] == "vm_centos7" })
-            #expect(scrape.value("kvm_domain_vcpu_affinity_info", ["domain": "vm_centos7", "vcpu": "0", "cpus": "0-7"]) == 1)
+            #expect(
+                scrape.value("kvm_domain_vcpu_affinity_info", ["domain": "vm_centos7", "vcpu": "0", "cpus": "0-7"]) == 1
+            )
             // A shut-off domain: sizes from its definition, no sampled counters.
             #expect(scrape.value("kvm_domain_vcpus", ["domain": "backup01"]) != nil)
             #expect(scrape.value("kvm_domain_cpu_time_seconds_total", ["domain": "backup01"]) == nil)
@@ -97,7 +103,8 @@ import Testing
                 ($0.value("kvm_agent_collections_total", ["result": "success"]) ?? 0) >= 1
             })
             try #require(ok)
-            #expect((scrape.value("kvm_agent_last_collection_timestamp_seconds") ?? 0) > Date().timeIntervalSince1970 - 60)
+            #expect(
+                (scrape.value("kvm_agent_last_collection_timestamp_seconds") ?? 0) > Date().timeIntervalSince1970 - 60)
             #expect((scrape.value("process_resident_memory_bytes") ?? 0) > 1_000_000)
             #expect((scrape.value("process_open_fds") ?? 0) >= 3)
             #expect(scrape.value("kvm_agent_events_received_total", ["event": "started"]) == 0)

@@ -19,12 +19,18 @@ struct RealLibvirtdTests {
             _ = try await client.scrape(until: { $0.value("kvm_libvirt_up") == 1 })
             let name = guest.name
             @Sendable func events(_ event: String, _ detail: String) -> @Sendable (Scrape) -> Bool {
-                { ($0.value("kvm_domain_lifecycle_events_total", ["domain": name, "event": event, "detail": detail]) ?? 0) >= 1 }
+                {
+                    ($0.value("kvm_domain_lifecycle_events_total", ["domain": name, "event": event, "detail": detail])
+                        ?? 0) >= 1
+                }
             }
             func expectVisible(_ what: String, _ condition: @escaping @Sendable (Scrape) -> Bool) async throws {
                 let started = ContinuousClock.now
                 let (scrape, ok) = try await client.scrape(until: condition, within: .seconds(30))
-                #expect(ok, "\(what) not visible:\n\(scrape.text.split(separator: "\n").filter { $0.contains(name) }.joined(separator: "\n"))")
+                #expect(
+                    ok,
+                    "\(what) not visible:\n\(scrape.text.split(separator: "\n").filter { $0.contains(name) }.joined(separator: "\n"))"
+                )
                 print("kvm-agent: \(what) visible on /metrics after \(ContinuousClock.now - started)")
             }
 
@@ -46,7 +52,9 @@ struct RealLibvirtdTests {
 
             try domain.create()
             try await expectVisible("second start") {
-                ($0.value("kvm_domain_lifecycle_events_total", ["domain": name, "event": "started", "detail": "booted"]) ?? 0) >= 2
+                ($0.value(
+                    "kvm_domain_lifecycle_events_total", ["domain": name, "event": "started", "detail": "booted"]) ?? 0)
+                    >= 2
             }
             try domain.destroy()
             try await expectVisible("destroy") {
@@ -55,12 +63,15 @@ struct RealLibvirtdTests {
             }
 
             // What `virsh edit` does: define the same domain again with a change.
-            let edited = try domain.xml().replacingOccurrences(of: "</name>", with: "</name><description>edited</description>")
+            let edited = try domain.xml().replacingOccurrences(
+                of: "</name>", with: "</name><description>edited</description>")
             _ = try libvirt.define(xml: edited)
             try await expectVisible("redefine") { events("defined", "updated")($0) }
 
             try domain.undefine()
-            try await expectVisible("undefine") { scrape in !scrape.series("kvm_domain_info").contains { $0.labels["domain"] == name } }
+            try await expectVisible("undefine") { scrape in
+                !scrape.series("kvm_domain_info").contains { $0.labels["domain"] == name }
+            }
             let scrape = try await client.scrape()
             #expect((scrape.value("kvm_agent_events_received_total", ["event": "started"]) ?? 0) >= 2)
         }
@@ -81,7 +92,9 @@ struct RealLibvirtdTests {
         try healthy.define(on: libvirt).create()
         try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(1), timeout: .seconds(1)) { client in
             let (_, sampled) = try await client.scrape(until: { scrape in
-                [stuck.name, healthy.name].allSatisfy { scrape.value("kvm_domain_stats_timestamp_seconds", ["domain": $0]) != nil }
+                [stuck.name, healthy.name].allSatisfy {
+                    scrape.value("kvm_domain_stats_timestamp_seconds", ["domain": $0]) != nil
+                }
             })
             try #require(sampled)
             let pid = try RealLibvirtd.qemuPID(stuck.name)
@@ -99,11 +112,14 @@ struct RealLibvirtdTests {
                 let started = ContinuousClock.now
                 let scrape = try await client.scrape()
                 slowest = max(slowest, ContinuousClock.now - started)
-                if let t = scrape.value("kvm_domain_stats_timestamp_seconds", ["domain": healthy.name]) { timestamps.insert(t) }
+                if let t = scrape.value("kvm_domain_stats_timestamp_seconds", ["domain": healthy.name]) {
+                    timestamps.insert(t)
+                }
                 #expect(scrape.state(of: stuck.name) == "running")
                 try await Task.sleep(for: .milliseconds(250))
             }
-            print("kvm-agent: slowest scrape while a domain was stuck: \(slowest); healthy samples: \(timestamps.count)")
+            print(
+                "kvm-agent: slowest scrape while a domain was stuck: \(slowest); healthy samples: \(timestamps.count)")
             #expect(slowest < .seconds(1))
             #expect(timestamps.count >= 3, "the healthy guest was sampled \(timestamps.count) times in 12 s")
 
@@ -132,14 +148,18 @@ struct RealLibvirtdTests {
             try RealLibvirtd.ensureUp()
             let restarted = ContinuousClock.now
             let (_, up) = try await client.scrape(
-                until: { $0.value("kvm_libvirt_up") == 1 && ($0.value("kvm_agent_libvirt_reconnects_total") ?? 0) >= 1 },
+                until: {
+                    $0.value("kvm_libvirt_up") == 1 && ($0.value("kvm_agent_libvirt_reconnects_total") ?? 0) >= 1
+                },
                 within: .seconds(15))
             #expect(up, "no reconnect within 15 s of the restart")
             print("kvm-agent: reconnected \(ContinuousClock.now - restarted) after libvirtd answered again")
 
             try RealLibvirtd.connect().domain(name: guest.name).create()
             let (_, counted) = try await client.scrape(until: {
-                $0.value("kvm_domain_lifecycle_events_total", ["domain": guest.name, "event": "started", "detail": "booted"]) == 1
+                $0.value(
+                    "kvm_domain_lifecycle_events_total", ["domain": guest.name, "event": "started", "detail": "booted"])
+                    == 1
                     && $0.state(of: guest.name) == "running"
             })
             #expect(counted, "the first event after the restart was not counted")

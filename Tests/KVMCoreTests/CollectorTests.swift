@@ -119,7 +119,8 @@ import Testing
         #expect(await h.collectOnce() == .success)
         let domains = h.store.snapshot().domains
         #expect(Set(domains.keys) == [alpha.ref.uuid, bravo.ref.uuid])
-        #expect(domains[bravo.ref.uuid]?.stats?.cpuTimeSeconds == 20, "a new domain is sampled in the pass that finds it")
+        #expect(
+            domains[bravo.ref.uuid]?.stats?.cpuTimeSeconds == 20, "a new domain is sampled in the pass that finds it")
         #expect(domains[alpha.ref.uuid]?.state == .paused)
         #expect(domains[alpha.ref.uuid]?.reason == "user")
         #expect(domains[alpha.ref.uuid]?.stats != nil, "a paused domain is still sampled")

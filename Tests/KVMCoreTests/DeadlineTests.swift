@@ -8,7 +8,9 @@ import Testing
 
     @Test func fastOperationReturnsItsValue() async throws {
         let late = Mutex(0)
-        let value = try await withDeadline(.seconds(5), operation: "fast", onLateCompletion: { late.withLock { $0 += 1 } }) {
+        let value = try await withDeadline(
+            .seconds(5), operation: "fast", onLateCompletion: { late.withLock { $0 += 1 } }
+        ) {
             42
         }
         #expect(value == 42)
@@ -97,7 +99,8 @@ import Testing
         gate.open()
     }
 
-    private func expectCancelled(_ outcome: Result<Int, any Error>?, sourceLocation: SourceLocation = #_sourceLocation) {
+    private func expectCancelled(_ outcome: Result<Int, any Error>?, sourceLocation: SourceLocation = #_sourceLocation)
+    {
         guard let outcome else {
             Issue.record("withDeadline did not return after its caller was cancelled", sourceLocation: sourceLocation)
             return

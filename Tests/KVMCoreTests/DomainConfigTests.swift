@@ -80,8 +80,10 @@ import Testing
         let config = try DomainConfig(xml: Self.liveXML, persistent: true, autostart: false)
         #expect(config.memoryMaximumBytes == 4_294_967_296)
         let sized = { (memory: String) in
-            try DomainConfig(xml: "<domain type='kvm'><name>m</name>\(memory)</domain>", persistent: false, autostart: false)
-                .memoryMaximumBytes
+            try DomainConfig(
+                xml: "<domain type='kvm'><name>m</name>\(memory)</domain>", persistent: false, autostart: false
+            )
+            .memoryMaximumBytes
         }
         #expect(try sized("<memory unit='GiB'>2</memory>") == 2_147_483_648)
         #expect(try sized("<memory unit='MiB'>512</memory>") == 536_870_912)

@@ -28,13 +28,17 @@ import Testing
     }
 
     @Test func plainLabelValuesAreWrittenAsIs() {
-        #expect(write("/var/lib/libvirt/images/é.qcow2").hasSuffix("kvm_test_info{value=\"/var/lib/libvirt/images/é.qcow2\"} 1\n"))
+        #expect(
+            write("/var/lib/libvirt/images/é.qcow2").hasSuffix(
+                "kvm_test_info{value=\"/var/lib/libvirt/images/é.qcow2\"} 1\n"))
     }
 
     @Test func helpEscapesBackslashAndNewlineButNotQuotes() {
         var writer = ExpositionWriter()
         writer.family("kvm_test", .gauge, help: "Reads C:\\stats \"raw\"\nand more.") { $0.add(1) }
-        #expect(writer.output == "# HELP kvm_test Reads C:\\\\stats \"raw\"\\nand more.\n# TYPE kvm_test gauge\nkvm_test 1\n")
+        #expect(
+            writer.output
+                == "# HELP kvm_test Reads C:\\\\stats \"raw\"\\nand more.\n# TYPE kvm_test gauge\nkvm_test 1\n")
     }
 
     @Test func helpWithCarriageReturnNewlineStaysOnOneLine() {

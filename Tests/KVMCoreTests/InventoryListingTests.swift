@@ -10,10 +10,16 @@ import Testing
     @Test func listingAddsNewAndDropsVanishedDomains() throws {
         let store = InventoryStore()
         store.applyListing(
-            [DomainSummary(ref: a, state: .running, reasonCode: 1), DomainSummary(ref: b, state: .shutoff, reasonCode: 2)],
+            [
+                DomainSummary(ref: a, state: .running, reasonCode: 1),
+                DomainSummary(ref: b, state: .shutoff, reasonCode: 2),
+            ],
             startedAt: 100)
         store.applyListing(
-            [DomainSummary(ref: b, state: .shutoff, reasonCode: 2), DomainSummary(ref: c, state: .paused, reasonCode: 1)],
+            [
+                DomainSummary(ref: b, state: .shutoff, reasonCode: 2),
+                DomainSummary(ref: c, state: .paused, reasonCode: 1),
+            ],
             startedAt: 200)
         let domains = store.snapshot().domains
         #expect(Set(domains.keys) == [b.uuid, c.uuid])

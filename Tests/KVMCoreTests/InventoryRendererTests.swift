@@ -43,7 +43,8 @@ import Testing
             "kvm_libvirt_up", "kvm_libvirt_info", "kvm_host_cpus", "kvm_host_virtualization_info", "kvm_domain_info",
             "kvm_domain_state", "kvm_domain_lifecycle_events_total", "kvm_domain_memory_bytes",
             "kvm_domain_cpu_time_seconds_total", "kvm_domain_vcpu_state", "kvm_domain_block_info",
-            "kvm_domain_block_read_bytes_total", "kvm_domain_interface_info", "kvm_domain_interface_receive_bytes_total",
+            "kvm_domain_block_read_bytes_total", "kvm_domain_interface_info",
+            "kvm_domain_interface_receive_bytes_total",
         ]
         let positions = try anchors.map { try #require(names.firstIndex(of: $0), "\($0) missing") }
         #expect(positions == positions.sorted())
@@ -55,7 +56,8 @@ import Testing
         let stateDomains = parsed.samples("kvm_domain_state").map { $0.labels["domain"]! }
         #expect(stateDomains == ["alpha"] * 8 + ["bravo"] * 8 + ["charlie"] * 8)
         #expect(parsed.samples("kvm_domain_info").map { $0.labels["domain"]! } == ["alpha", "bravo", "charlie"])
-        #expect(parsed.samples("kvm_domain_cpu_time_seconds_total").map { $0.labels["domain"]! } == ["bravo", "charlie"])
+        #expect(
+            parsed.samples("kvm_domain_cpu_time_seconds_total").map { $0.labels["domain"]! } == ["bravo", "charlie"])
     }
 
     @Test func outputIsWellFormedWithKVMOrProcessNames() {
@@ -69,7 +71,8 @@ import Testing
             if family.type == "counter" {
                 #expect(family.name.hasSuffix("_total"), "\(family.name)")
             } else {
-                #expect(!family.name.hasSuffix("_total"), "\(family.name) ends in _total but is a \(family.type ?? "?")")
+                #expect(
+                    !family.name.hasSuffix("_total"), "\(family.name) ends in _total but is a \(family.type ?? "?")")
             }
         }
         let helpLines = text.split(separator: "\n").filter { $0.hasPrefix("# HELP ") }
@@ -104,7 +107,9 @@ import Testing
         let parsed = ParsedExposition(renderer.render(Self.mixedInventory()).text)
         #expect(parsed.value("kvm_domain_cpu_time_seconds_total", ["domain": "charlie"]) == "2.5")
         #expect(parsed.value("kvm_domain_memory_bytes", ["domain": "charlie"]) == "2147483648")
-        #expect(parsed.value("kvm_domain_memory_bytes", ["domain": "alpha"]) == "4294967296", "shut off: from the definition")
+        #expect(
+            parsed.value("kvm_domain_memory_bytes", ["domain": "alpha"]) == "4294967296",
+            "shut off: from the definition")
         #expect(parsed.value("kvm_domain_block_read_seconds_total", ["domain": "charlie", "device": "vda"]) == "3")
         #expect(parsed.value("kvm_domain_vcpu_state", ["domain": "charlie", "vcpu": "1", "state": "blocked"]) == "1")
         #expect(parsed.value("kvm_domain_vcpu_affinity_info", ["domain": "charlie", "vcpu": "1"]) != nil)
@@ -135,7 +140,9 @@ import Testing
         #expect(parsed.problems.isEmpty, "\(parsed.problems)")
         let series = parsed.samples.map(\.series)
         #expect(Set(series).count == series.count)
-        #expect(parsed.value("kvm_domain_interface_receive_bytes_total", ["domain": "alpha", "interface": "vnet0"]) == "1000")
+        #expect(
+            parsed.value("kvm_domain_interface_receive_bytes_total", ["domain": "alpha", "interface": "vnet0"])
+                == "1000")
     }
 
     @Test func absentFiguresProduceNoSeries() throws {

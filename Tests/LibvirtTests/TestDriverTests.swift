@@ -5,7 +5,9 @@ import Testing
 
 /// The safe layer against libvirt's test driver: no daemon, a whole fake host from demo/demo-host.xml.
 @Suite struct TestDriverTests {
-    static let demoURI = "test://" + URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    static let demoURI =
+        "test://"
+        + URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appending(path: "demo/demo-host.xml").path
 
     @Test func listsRunningAndDefinedOnlyDomains() throws {

@@ -17,22 +17,11 @@ if [ -s "$OUTDIR/vmlinuz" ] && [ -s "$OUTDIR/initramfs.gz" ] \
     exit 0
 fi
 
-ensure_pkgs() {
-    local missing=() p
-    for p in "$@"; do
-        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    export DEBIAN_FRONTEND=noninteractive
-    # Lists may be absent or stale on a fresh machine: update and retry once.
-    if ! apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; then
-        apt-get update -qq >/dev/null
-        apt-get install -y -qq "${missing[@]}" >/dev/null
-    fi
-}
+# shellcheck source=../lib/packages.sh
+source "$(dirname "$0")/../lib/packages.sh"
 # cpio builds the initramfs; busybox-static is the whole guest userland;
 # xz-utils/zstd only matter if a kernel ships compressed modules.
-ensure_pkgs cpio busybox-static xz-utils zstd gzip
+ensure_packages build-linux-guest cpio busybox-static xz-utils zstd gzip
 
 # Pick the concrete kernel package the Debian 12 meta package points at
 # (linux-image-cloud-amd64 -> linux-image-6.1.0-N-cloud-amd64).

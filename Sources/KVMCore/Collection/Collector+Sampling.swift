@@ -68,7 +68,9 @@ extension Collector {
         var records: [String: [String: StatValue]] = [:]
         if !isStuck(Self.bulkKey) {
             do {
-                let bulk = try await call("bulk stats", key: Self.bulkKey) { try await $0.bulkStats(domains, groups: groups) }
+                let bulk = try await call("bulk stats", key: Self.bulkKey) {
+                    try await $0.bulkStats(domains, groups: groups)
+                }
                 for (ref, params) in bulk where !decoder.lacksJobFigures(params) { records[ref.uuid] = params }
             } catch {
                 logger.info("bulk stats failed, sampling per domain", metadata: ["error": "\(error)"])
@@ -78,10 +80,14 @@ extension Collector {
         // (max_client_requests, 5 by default); past the cap, domains that timed out last time are not asked
         // again, so that the healthy ones always have a slot.
         let missing = domains.filter { records[$0.uuid] == nil }
-        let perDomain = await concurrentMap(missing, limit: options.concurrency) { ref -> (String, [String: StatValue]?) in
+        let perDomain = await concurrentMap(missing, limit: options.concurrency) {
+            ref -> (String, [String: StatValue]?) in
             if suspects.contains(ref.uuid) && self.abandonedCallsAtCap { return (ref.uuid, nil) }
             do {
-                return (ref.uuid, try await self.call("domain stats", key: ref.uuid) { try await $0.domainStats(ref, groups: groups) })
+                return (
+                    ref.uuid,
+                    try await self.call("domain stats", key: ref.uuid) { try await $0.domainStats(ref, groups: groups) }
+                )
             } catch {
                 self.logger.debug("domain stats failed", metadata: ["domain": "\(ref.name)", "error": "\(error)"])
                 return (ref.uuid, nil)
@@ -92,7 +98,9 @@ extension Collector {
     }
 
     /// Decodes a bulk record and fills the groups the driver left out with per-domain calls.
-    private func complete(_ ref: DomainRef, _ params: [String: StatValue], config: DomainConfig?) async throws -> DomainStats {
+    private func complete(_ ref: DomainRef, _ params: [String: StatValue], config: DomainConfig?) async throws
+        -> DomainStats
+    {
         let decoder = BulkStatsDecoder()
         var stats = decoder.decode(params)
         let present = decoder.groupsPresent(in: params)

@@ -161,7 +161,8 @@ public final class Collector: Sendable {
                     inventory.domains[ref.uuid]?.configStale = false
                 }
             } catch {
-                self.logger.debug("reading definition failed", metadata: ["domain": "\(ref.name)", "error": "\(error)"])
+                self.logger.debug(
+                    "reading definition failed", metadata: ["domain": "\(ref.name)", "error": "\(error)"])
             }
         }
     }

@@ -20,7 +20,9 @@ extension InventoryRenderer {
 
     func writeVCPUs(_ domains: [DomainEntry], into w: inout ExpositionWriter) {
         let rows = vcpuRows(domains)
-        w.family("kvm_domain_vcpu_state", .gauge, help: "1 for the vCPU's current state (virsh vcpuinfo)." + Self.sampled) {
+        w.family(
+            "kvm_domain_vcpu_state", .gauge, help: "1 for the vCPU's current state (virsh vcpuinfo)." + Self.sampled
+        ) {
             samples in
             for r in rows {
                 guard let info = r.info else { continue }
@@ -71,7 +73,8 @@ extension InventoryRenderer {
             samples in
             for d in domains {
                 for disk in d.config?.disks ?? [] {
-                    samples.add(["domain": d.ref.name, "device": disk.target, "source": disk.source, "bus": disk.bus], 1)
+                    samples.add(
+                        ["domain": d.ref.name, "device": disk.target, "source": disk.source, "bus": disk.bus], 1)
                 }
             }
         }
@@ -81,12 +84,27 @@ extension InventoryRenderer {
             ("kvm_domain_block_read_seconds_total", .counter, "Time spent on reads, in seconds.", { $0.readSeconds }),
             ("kvm_domain_block_write_bytes_total", .counter, "Bytes written to the device.", { $0.writeBytes }),
             ("kvm_domain_block_write_requests_total", .counter, "Write requests to the device.", { $0.writeRequests }),
-            ("kvm_domain_block_write_seconds_total", .counter, "Time spent on writes, in seconds.", { $0.writeSeconds }),
+            (
+                "kvm_domain_block_write_seconds_total", .counter, "Time spent on writes, in seconds.",
+                { $0.writeSeconds }
+            ),
             ("kvm_domain_block_flush_requests_total", .counter, "Flush requests to the device.", { $0.flushRequests }),
-            ("kvm_domain_block_flush_seconds_total", .counter, "Time spent on flushes, in seconds.", { $0.flushSeconds }),
-            ("kvm_domain_block_capacity_bytes", .gauge, "Size of the device as the guest sees it, in bytes.", { $0.capacityBytes }),
-            ("kvm_domain_block_allocation_bytes", .gauge, "Bytes of the device's image that are allocated.", { $0.allocationBytes }),
-            ("kvm_domain_block_physical_bytes", .gauge, "Size of the device's image on the host, in bytes.", { $0.physicalBytes }),
+            (
+                "kvm_domain_block_flush_seconds_total", .counter, "Time spent on flushes, in seconds.",
+                { $0.flushSeconds }
+            ),
+            (
+                "kvm_domain_block_capacity_bytes", .gauge, "Size of the device as the guest sees it, in bytes.",
+                { $0.capacityBytes }
+            ),
+            (
+                "kvm_domain_block_allocation_bytes", .gauge, "Bytes of the device's image that are allocated.",
+                { $0.allocationBytes }
+            ),
+            (
+                "kvm_domain_block_physical_bytes", .gauge, "Size of the device's image on the host, in bytes.",
+                { $0.physicalBytes }
+            ),
         ]
         writeDevices(domains, figures, devices: { $0.blocks }, label: "device", name: \.device, into: &w)
     }
@@ -94,7 +112,8 @@ extension InventoryRenderer {
     func writeInterfaces(_ domains: [DomainEntry], into w: inout ExpositionWriter) {
         w.family(
             "kvm_domain_interface_info", .gauge,
-            help: "The domain's network interfaces from its definition; interface is the host-side device while running."
+            help:
+                "The domain's network interfaces from its definition; interface is the host-side device while running."
         ) { samples in
             for d in domains {
                 for nic in d.config?.interfaces ?? [] {
@@ -114,7 +133,10 @@ extension InventoryRenderer {
             ("kvm_domain_interface_transmit_bytes_total", .counter, "Bytes transmitted.", { $0.transmitBytes }),
             ("kvm_domain_interface_transmit_packets_total", .counter, "Packets transmitted.", { $0.transmitPackets }),
             ("kvm_domain_interface_transmit_errors_total", .counter, "Transmit errors.", { $0.transmitErrors }),
-            ("kvm_domain_interface_transmit_drops_total", .counter, "Transmitted packets dropped.", { $0.transmitDrops }),
+            (
+                "kvm_domain_interface_transmit_drops_total", .counter, "Transmitted packets dropped.",
+                { $0.transmitDrops }
+            ),
         ]
         writeDevices(domains, figures, devices: { $0.interfaces }, label: "interface", name: \.device, into: &w)
     }

@@ -79,19 +79,27 @@ extension InventoryRenderer {
                 "kvm_domain_memory_maximum_bytes", "Memory the domain may have at most, in bytes.",
                 { $0.stats?.memoryMaximumBytes ?? $0.config?.memoryMaximumBytes }
             ),
-            ("kvm_domain_balloon_rss_bytes", "Resident memory of the domain's process, in bytes.", { $0.stats?.balloon.rssBytes }),
+            (
+                "kvm_domain_balloon_rss_bytes", "Resident memory of the domain's process, in bytes.",
+                { $0.stats?.balloon.rssBytes }
+            ),
             (
                 "kvm_domain_balloon_usable_bytes", "Memory the guest can use without swapping, in bytes.",
                 { $0.stats?.balloon.usableBytes }
             ),
-            ("kvm_domain_balloon_unused_bytes", "Memory the guest leaves unused, in bytes.", { $0.stats?.balloon.unusedBytes }),
+            (
+                "kvm_domain_balloon_unused_bytes", "Memory the guest leaves unused, in bytes.",
+                { $0.stats?.balloon.unusedBytes }
+            ),
             (
                 "kvm_domain_balloon_available_bytes", "Memory the guest sees as available, in bytes.",
                 { $0.stats?.balloon.availableBytes }
             ),
         ]
         for (name, help, value) in sizes {
-            w.family(name, .gauge, help: help + " Running domains sampled by the collector loop, others from the definition.") {
+            w.family(
+                name, .gauge, help: help + " Running domains sampled by the collector loop, others from the definition."
+            ) {
                 samples in
                 for d in domains { samples.add(["domain": d.ref.name], value(d)) }
             }
@@ -102,7 +110,10 @@ extension InventoryRenderer {
         let counters: [(String, String, (DomainStats) -> Double?)] = [
             ("kvm_domain_cpu_time_seconds_total", "CPU time the domain used, in seconds.", { $0.cpuTimeSeconds }),
             ("kvm_domain_cpu_user_seconds_total", "User CPU time the domain used, in seconds.", { $0.cpuUserSeconds }),
-            ("kvm_domain_cpu_system_seconds_total", "System CPU time the domain used, in seconds.", { $0.cpuSystemSeconds }),
+            (
+                "kvm_domain_cpu_system_seconds_total", "System CPU time the domain used, in seconds.",
+                { $0.cpuSystemSeconds }
+            ),
         ]
         for (name, help, value) in counters {
             w.family(name, .counter, help: help + Self.sampled) { samples in

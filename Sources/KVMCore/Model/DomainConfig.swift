@@ -66,7 +66,8 @@ public struct DomainConfig: Sendable, Equatable {
         for disk in devices?.children("disk") ?? [] {
             guard let target = disk.child("target")?.attr("dev") else { continue }
             let source = disk.child("source")
-            let path = source?.attr("file") ?? source?.attr("dev") ?? source?.attr("volume") ?? source?.attr("name") ?? ""
+            let path =
+                source?.attr("file") ?? source?.attr("dev") ?? source?.attr("volume") ?? source?.attr("name") ?? ""
             disks.append(
                 Disk(
                     target: target, bus: disk.child("target")?.attr("bus") ?? "", source: path,

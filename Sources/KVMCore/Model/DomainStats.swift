@@ -106,7 +106,8 @@ public struct DomainBasicInfo: Sendable, Equatable {
     public var vcpus: Int
     public var cpuTimeSeconds: Double
 
-    public init(state: DomainState, memoryBytes: Double, memoryMaximumBytes: Double, vcpus: Int, cpuTimeSeconds: Double) {
+    public init(state: DomainState, memoryBytes: Double, memoryMaximumBytes: Double, vcpus: Int, cpuTimeSeconds: Double)
+    {
         self.state = state
         self.memoryBytes = memoryBytes
         self.memoryMaximumBytes = memoryMaximumBytes

@@ -72,7 +72,8 @@ struct Guest {
     func waitUntilBooted(within deadline: Duration = .seconds(90)) async throws -> Bool {
         let end = ContinuousClock.now + deadline
         while ContinuousClock.now < end {
-            if let log = try? String(contentsOfFile: consoleLog, encoding: .utf8), log.contains("KVM-AGENT-GUEST-READY") {
+            if let log = try? String(contentsOfFile: consoleLog, encoding: .utf8), log.contains("KVM-AGENT-GUEST-READY")
+            {
                 return true
             }
             try await Task.sleep(for: .milliseconds(200))

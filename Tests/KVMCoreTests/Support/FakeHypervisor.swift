@@ -206,7 +206,9 @@ final class FakeHypervisor: Hypervisor {
     static func withoutJobFigures(_ record: [String: StatValue]) -> [String: StatValue] {
         record.filter { key, _ in
             if key.hasPrefix("balloon.") { return key == "balloon.current" || key == "balloon.maximum" }
-            if key.hasPrefix("block.") { return key == "block.count" || key.hasSuffix(".name") || key.hasSuffix(".path") }
+            if key.hasPrefix("block.") {
+                return key == "block.count" || key.hasSuffix(".name") || key.hasSuffix(".path")
+            }
             return true
         }
     }

@@ -24,7 +24,9 @@ enum Fixtures {
             .init(target: "hdc", bus: "ide", source: "", device: "cdrom"),
         ]
         config.interfaces = [
-            .init(target: running ? "vnet0" : nil, mac: "52:54:00:6b:3c:58", bridge: "br0", model: "virtio", type: "bridge")
+            .init(
+                target: running ? "vnet0" : nil, mac: "52:54:00:6b:3c:58", bridge: "br0", model: "virtio",
+                type: "bridge")
         ]
         return config
     }
@@ -46,15 +48,18 @@ enum Fixtures {
 
     static func shutOff(_ name: String, _ number: Int) -> FakeHypervisor.FakeDomain {
         FakeHypervisor.FakeDomain(
-            ref: ref(name, number), state: .shutoff, reasonCode: 1, record: ["state.state": .int(5), "state.reason": .int(1)],
-            basicInfo: DomainBasicInfo(state: .shutoff, memoryBytes: 0, memoryMaximumBytes: 4 * gib, vcpus: 2, cpuTimeSeconds: 0),
+            ref: ref(name, number), state: .shutoff, reasonCode: 1,
+            record: ["state.state": .int(5), "state.reason": .int(1)],
+            basicInfo: DomainBasicInfo(
+                state: .shutoff, memoryBytes: 0, memoryMaximumBytes: 4 * gib, vcpus: 2, cpuTimeSeconds: 0),
             config: config(running: false))
     }
 
     static func fullRecord(cpuSeconds: Double) -> [String: StatValue] {
         [
             "state.state": .int(1), "state.reason": .int(1),
-            "cpu.time": .uint(UInt64(cpuSeconds * 1e9)), "cpu.user": .uint(8_000_000_000), "cpu.system": .uint(3_000_000_000),
+            "cpu.time": .uint(UInt64(cpuSeconds * 1e9)), "cpu.user": .uint(8_000_000_000),
+            "cpu.system": .uint(3_000_000_000),
             "balloon.current": .uint(2_097_152), "balloon.maximum": .uint(4_194_304), "balloon.rss": .uint(1_048_576),
             "balloon.usable": .uint(1_572_864), "balloon.unused": .uint(524_288), "balloon.available": .uint(2_000_000),
             "vcpu.current": .uint(2), "vcpu.maximum": .uint(2),
@@ -69,8 +74,10 @@ enum Fixtures {
             "block.0.capacity": .uint(21_474_836_480), "block.0.allocation": .uint(1_073_741_824),
             "block.0.physical": .uint(1_073_741_824),
             "net.count": .uint(1), "net.0.name": .string("vnet0"),
-            "net.0.rx.bytes": .uint(1000), "net.0.rx.pkts": .uint(10), "net.0.rx.errs": .uint(0), "net.0.rx.drop": .uint(1),
-            "net.0.tx.bytes": .uint(2000), "net.0.tx.pkts": .uint(20), "net.0.tx.errs": .uint(0), "net.0.tx.drop": .uint(0),
+            "net.0.rx.bytes": .uint(1000), "net.0.rx.pkts": .uint(10), "net.0.rx.errs": .uint(0),
+            "net.0.rx.drop": .uint(1),
+            "net.0.tx.bytes": .uint(2000), "net.0.tx.pkts": .uint(20), "net.0.tx.errs": .uint(0),
+            "net.0.tx.drop": .uint(0),
         ]
     }
 

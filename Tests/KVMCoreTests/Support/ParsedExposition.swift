@@ -84,7 +84,9 @@ struct ParsedExposition {
     }
 
     static func isMetricName<C: Collection<UInt8>>(_ name: C) -> Bool {
-        func isLetter(_ b: UInt8) -> Bool { (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x3A }
+        func isLetter(_ b: UInt8) -> Bool {
+            (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x3A
+        }
         guard let first = name.first, isLetter(first) else { return false }
         return name.allSatisfy { isLetter($0) || ($0 >= 0x30 && $0 <= 0x39) }
     }

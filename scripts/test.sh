@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Usage: scripts/test.sh [swift test arguments...]
+# The whole test suite on a new machine: installs what it needs, starts virtlogd and libvirtd, builds the
+# test guests' kernel and initramfs, then runs every test, the real-libvirtd ones included.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=lib/packages.sh
+source scripts/lib/packages.sh
+# promtool (package prometheus) checks the exposition.
+ensure_packages test "${BUILD_PACKAGES[@]}" prometheus
+bash scripts/libvirtd-up.sh
+bash scripts/guests/build-linux-guest.sh >/dev/null
+
+swift format lint --strict --recursive --parallel Package.swift Sources Tests
+swift build --build-tests
+# Fail, rather than skip, the tests that need the real daemon started above.
+KVM_AGENT_REQUIRE_LIBVIRTD=1 swift test --skip-build "$@"
