@@ -26,10 +26,16 @@ public struct HostProbe: Sendable {
         )
     }
 
+    /// The three usual modules, loaded or not, plus any other loaded `kvm_*` vendor module (such as
+    /// kvm_pvm on some cloud hosts), which is what makes /dev/kvm work there.
     private func loadedModules() -> [String: Bool] {
         var result: [String: Bool] = [:]
         for name in Self.moduleNames {
             result[name] = FileManager.default.fileExists(atPath: path("sys/module/\(name)"))
+        }
+        let loaded = (try? FileManager.default.contentsOfDirectory(atPath: path("sys/module"))) ?? []
+        for name in loaded where name.hasPrefix("kvm_") {
+            result[name] = true
         }
         return result
     }

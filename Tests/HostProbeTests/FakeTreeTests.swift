@@ -55,6 +55,18 @@ private struct FakeRoot {
         #expect(capability.kvmAPIVersion == nil)
     }
 
+    @Test func otherLoadedKVMVendorModulesAreListed() throws {
+        let root = try FakeRoot()
+        defer { root.remove() }
+        try root.directory("sys/module/kvm")
+        try root.directory("sys/module/kvm_pvm")
+        try root.directory("sys/module/irqbypass")
+
+        let capability = HostProbe(root: root.url.path).probe()
+
+        #expect(capability.modulesLoaded == ["kvm": true, "kvm_intel": false, "kvm_amd": false, "kvm_pvm": true])
+    }
+
     @Test func bridgesBehindSymlinksAreFollowed() throws {
         let root = try FakeRoot()
         defer { root.remove() }

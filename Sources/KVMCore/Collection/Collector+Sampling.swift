@@ -47,6 +47,7 @@ extension Collector {
                 case .failed:
                     entry.stats = nil
                     entry.vcpus = []
+                    entry.statsTimedOut = false
                 }
                 inventory.domains[ref.uuid] = entry
             }

@@ -3,9 +3,15 @@ import Synchronization
 /// A signal one task waits on, with a timeout. Signals that arrive while nobody waits are kept (once),
 /// so a trigger during a collection starts the next one straight after.
 public final class Wakeup: Sendable {
-    public init() {}
+    private struct State {
+        var pending = false
+        var waiter: (id: UInt64, continuation: CheckedContinuation<Void, Never>)?
+        var nextID: UInt64 = 0
+    }
 
-    private let state = Mutex<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+    private let state = Mutex(State())
+
+    public init() {}
 
     public func signal() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
@@ -14,55 +20,49 @@ public final class Wakeup: Sendable {
                 return nil
             }
             state.waiter = nil
-            return waiter
+            return waiter.continuation
+        }
+        waiter?.resume()
+    }
+
+    /// Resumes waiter `id` if it is still waiting. Unlike `signal`, it leaves nothing pending: a timeout
+    /// that loses the race against a signal must not cut the next wait short.
+    private func expire(_ id: UInt64) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter, waiter.id == id else { return nil }
+            state.waiter = nil
+            return waiter.continuation
         }
         waiter?.resume()
     }
 
     /// Returns on a signal, on timeout or on cancellation.
     public func wait(upTo timeout: Duration) async {
+        let id = state.withLock { state -> UInt64 in
+            state.nextID &+= 1
+            return state.nextID
+        }
         let timer = Task { [weak self] in
             try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { self?.signal() }
+            if !Task.isCancelled { self?.expire(id) }
         }
         defer { timer.cancel() }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                // Checked under the lock: a cancellation before this point is seen here, one after it
+                // finds the waiter registered.
                 let now = state.withLock { state -> Bool in
-                    if state.pending {
+                    if state.pending || Task.isCancelled {
                         state.pending = false
                         return true
                     }
-                    state.waiter = continuation
+                    state.waiter = (id, continuation)
                     return false
                 }
                 if now { continuation.resume() }
             }
         } onCancel: {
-            signal()
+            expire(id)
         }
-    }
-}
-
-/// Runs `body` over `items` with at most `limit` at once, keeping the input order in the result.
-func concurrentMap<T: Sendable, R: Sendable>(
-    _ items: [T], limit: Int, _ body: @escaping @Sendable (T) async -> R
-) async -> [R] {
-    await withTaskGroup(of: (Int, R).self) { group in
-        var results = [R?](repeating: nil, count: items.count)
-        var next = 0
-        func addNext() {
-            guard next < items.count else { return }
-            let index = next
-            let item = items[index]
-            group.addTask { (index, await body(item)) }
-            next += 1
-        }
-        for _ in 0..<max(1, limit) { addNext() }
-        while let (index, result) = await group.next() {
-            results[index] = result
-            addNext()
-        }
-        return results.map { $0! }
     }
 }

@@ -66,7 +66,10 @@ extension InventoryRenderer {
     /// vCPU and memory sizes: sampled for running domains, from the definition for the others.
     private func writeSizes(_ domains: [DomainEntry], into w: inout ExpositionWriter) {
         let sizes: [(String, String, (DomainEntry) -> Double?)] = [
-            ("kvm_domain_vcpus", "vCPUs the domain has now.", { $0.stats?.vcpusCurrent ?? $0.config?.vcpusMaximum }),
+            (
+                "kvm_domain_vcpus", "vCPUs the domain has now.",
+                { $0.stats?.vcpusCurrent ?? ($0.state.isActive ? nil : $0.config?.vcpusCurrent) }
+            ),
             (
                 "kvm_domain_vcpus_maximum", "vCPUs the domain may have at most.",
                 { $0.stats?.vcpusMaximum ?? $0.config?.vcpusMaximum }

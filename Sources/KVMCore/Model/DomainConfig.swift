@@ -27,6 +27,8 @@ public struct DomainConfig: Sendable, Equatable {
     /// libosinfo's id from `<metadata><libosinfo:os id=…/>`, empty when absent.
     public var osVariant = ""
     public var vcpusMaximum: Double?
+    /// `<vcpu current=…>`: the vCPUs the domain starts with; the maximum when absent.
+    public var vcpusCurrent: Double?
     public var memoryMaximumBytes: Double?
     public var disks: [Disk] = []
     public var interfaces: [Interface] = []
@@ -58,6 +60,7 @@ public struct DomainConfig: Sendable, Equatable {
         }
         osVariant = root.child("metadata")?.child("libosinfo")?.child("os")?.attr("id") ?? ""
         vcpusMaximum = root.child("vcpu")?.stringValue.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        vcpusCurrent = root.child("vcpu")?.attr("current").flatMap(Double.init) ?? vcpusMaximum
         if let memory = root.child("memory") {
             memoryMaximumBytes = memory.stringValue.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
                 .map { $0 * Self.bytesPerUnit(memory.attr("unit") ?? "KiB") }
