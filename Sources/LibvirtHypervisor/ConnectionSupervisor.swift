@@ -32,10 +32,12 @@ public final class ConnectionSupervisor: Service {
     let logger: Logger
     let firstRetry: Duration
     let maximumRetry: Duration
+    let connectTimeout: Duration
 
     public init(
         uri: String, hypervisor: LibvirtHypervisor, store: InventoryStore, hooks: Hooks, logger: Logger,
-        firstRetry: Duration = .milliseconds(500), maximumRetry: Duration = .seconds(30)
+        firstRetry: Duration = .milliseconds(500), maximumRetry: Duration = .seconds(30),
+        connectTimeout: Duration = .seconds(10)
     ) {
         self.uri = uri
         self.hypervisor = hypervisor
@@ -44,6 +46,7 @@ public final class ConnectionSupervisor: Service {
         self.logger = logger
         self.firstRetry = firstRetry
         self.maximumRetry = maximumRetry
+        self.connectTimeout = connectTimeout
     }
 
     public func run() async throws {
@@ -54,7 +57,13 @@ public final class ConnectionSupervisor: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let closed = Wakeup()
             do {
-                let (control, stats, identity, cpuMapSize) = try await open(closed: closed)
+                // A daemon that accepts but never answers (stopped, deadlocked) must not hang the agent:
+                // the attempt is abandoned at the deadline and its connections closed when it returns.
+                let (control, stats, identity, cpuMapSize) = try await withDeadline(
+                    connectTimeout, operation: "connect"
+                ) {
+                    try await self.open(closed: closed)
+                }
                 hypervisor.install(control: control, stats: stats, hostCPUs: cpuMapSize)
                 store.connected(identity)
                 logger.info(

@@ -97,6 +97,23 @@ import Testing
         }
     }
 
+    /// A socket that accepts connections but never answers, like a stopped libvirtd.
+    @Test func hungDaemonDoesNotHangTheAgent() async throws {
+        let path = FileManager.default.temporaryDirectory.appending(path: "kvm-agent-hung-\(getpid()).sock").path
+        let listener = try SilentListener(path: path)
+        defer { listener.close() }
+        try await withAgent(uri: "qemu+unix:///system?socket=\(path)") { client in
+            for _ in 0..<5 {
+                let started = ContinuousClock.now
+                let scrape = try await client.scrape()
+                #expect(ContinuousClock.now - started < .seconds(1))
+                #expect(scrape.value("kvm_libvirt_up") == 0)
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .serviceUnavailable) }
+        }
+    }
+
     @Test func selfMetricsAndProcessFigures() async throws {
         try await withAgent(uri: Repo.demoURI) { client in
             let (scrape, ok) = try await client.scrape(until: {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 extension Collector {
     private enum Outcome: Sendable {
@@ -52,11 +53,25 @@ extension Collector {
                 inventory.domains[ref.uuid] = entry
             }
         }
-        let timedOut = outcomes.filter { if case .timedOut = $0.1 { true } else { false } }.map(\.0.name)
-        if !timedOut.isEmpty {
-            logger.warning("domains did not answer in time", metadata: ["domains": "\(timedOut)"])
-        }
+        let timedOut = Set(outcomes.filter { if case .timedOut = $0.1 { true } else { false } }.map(\.0.name))
+        reportTimedOut(timedOut, among: Set(domains.map(\.name)))
         return outcomes.filter { if case .sampled = $0.1 { false } else { true } }.count
+    }
+
+    /// Logs a warning when the set of domains that do not answer changes, not on every pass while it stays.
+    private func reportTimedOut(_ timedOut: Set<String>, among sampled: Set<String>) {
+        let (started, ended) = lastTimedOut.withLock { last -> (Set<String>, Set<String>) in
+            let started = timedOut.subtracting(last)
+            let ended = last.intersection(sampled).subtracting(timedOut)
+            last = last.subtracting(sampled).union(timedOut)
+            return (started, ended)
+        }
+        if !started.isEmpty {
+            logger.warning("domains did not answer in time", metadata: ["domains": "\(started.sorted())"])
+        }
+        if !ended.isEmpty {
+            logger.info("domains answer again", metadata: ["domains": "\(ended.sorted())"])
+        }
     }
 
     /// One no-wait bulk call for all, then one waiting call for each domain the bulk call skipped or had to

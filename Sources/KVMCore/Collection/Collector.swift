@@ -57,6 +57,8 @@ public final class Collector: Sendable {
     /// Key (domain UUID, or `bulkKey`) to abandoned calls still running for it.
     let abandoned = Mutex<[String: Int]>([:])
     private let lastHostProbe = Mutex<ContinuousClock.Instant?>(nil)
+    /// Names of the domains that timed out, so the log says when that changes rather than every pass.
+    let lastTimedOut = Mutex<Set<String>>([])
     static let bulkKey = "*bulk"
 
     public init(
