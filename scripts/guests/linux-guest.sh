@@ -7,15 +7,9 @@
 # where it prints KVM-AGENT-GUEST-READY once acpid is listening.
 set -euo pipefail
 
-if [ $# -lt 1 ] || [ -z "$1" ]; then
-    echo "usage: $0 NAME [OUTDIR]" >&2
-    exit 2
-fi
-NAME=$1
-OUTDIR=${2:-/var/lib/libvirt/images/kvm-agent}
-case $NAME in
-    *[!A-Za-z0-9._-]*) echo "linux-guest: NAME must match [A-Za-z0-9._-]+" >&2; exit 2 ;;
-esac
+# shellcheck source=../lib/guest-args.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/guest-args.sh"
+guest_args linux-guest "$@"
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # Build kernel and initramfs if missing or older than the build script (a
