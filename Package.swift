@@ -94,6 +94,7 @@ let package = Package(
         .testTarget(name: "KVMCoreTests", dependencies: ["KVMCore"], swiftSettings: upcoming),
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "KVMCore"], swiftSettings: upcoming),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"], swiftSettings: upcoming),
+        .testTarget(name: "AgentHTTPTests", dependencies: ["AgentHTTP"], swiftSettings: upcoming),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
@@ -102,7 +103,6 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [],
             swiftSettings: upcoming
         ),
     ]

@@ -13,37 +13,40 @@ final class AgentTelemetry: CollectorTelemetry {
 
     init(registry: PrometheusCollectorRegistry, version: String) {
         self.registry = registry
+        let collectionsName = Self.name(
+            "collections", "total",
+            "Collector loop passes by result: success, partial (some domains timed out), error, disconnected.")
         collections = Dictionary(
             uniqueKeysWithValues: CollectionResult.allCases.map {
-                (
-                    $0,
-                    registry.makeCounter(
-                        name: "kvm_agent_collections_total", labels: [("result", $0.rawValue)],
-                        help:
-                            "Collector loop passes by result: success, partial (some domains timed out), error, disconnected."
-                    )
-                )
+                ($0, registry.makeCounter(descriptor: collectionsName, labels: [("result", $0.rawValue)]))
             })
         lastDuration = registry.makeGauge(
-            name: "kvm_agent_last_collection_duration_seconds", help: "How long the last collector loop pass took.")
+            descriptor: Self.name("last_collection_duration", "seconds", "How long the last collector loop pass took."))
         lastTimestamp = registry.makeGauge(
-            name: "kvm_agent_last_collection_timestamp_seconds",
-            help: "When the last collector loop pass ended, in seconds since the epoch.")
+            descriptor: Self.name(
+                "last_collection_timestamp", "seconds",
+                "When the last collector loop pass ended, in seconds since the epoch."))
         reconnects = registry.makeCounter(
-            name: "kvm_agent_libvirt_reconnects_total", help: "Connections to libvirt made again after a loss.")
+            descriptor: Self.name("libvirt_reconnects", "total", "Connections to libvirt made again after a loss."))
         connectionLosses = registry.makeCounter(
-            name: "kvm_agent_libvirt_connection_losses_total", help: "Times the libvirt connection was lost.")
+            descriptor: Self.name("libvirt_connection_losses", "total", "Times the libvirt connection was lost."))
         registry.makeGauge(
-            name: "kvm_agent_build_info", labels: [("version", version), ("swift_version", Self.swiftVersion)],
-            help: "The running kvm-agent build; value 1."
+            descriptor: Self.name("build", "info", "The running kvm-agent build; value 1."),
+            labels: [("version", version), ("swift_version", Self.swiftVersion)]
         ).set(to: 1.0)
         for kind in LifecycleEvent.Kind.allCases { _ = eventCounter(String(describing: kind)) }
     }
 
     private func eventCounter(_ event: String) -> Counter {
         registry.makeCounter(
-            name: "kvm_agent_events_received_total", labels: [("event", event)],
-            help: "libvirt domain events the agent received, by event type.")
+            descriptor: Self.name(
+                "events_received", "total", "libvirt domain events the agent received, by event type."),
+            labels: [("event", event)])
+    }
+
+    /// kvm_agent_<metric>_<unit>, with its HELP text.
+    private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "kvm_agent", metricName: metric, unitName: unit, helpText: help)
     }
 
     func collectionFinished(result: CollectionResult, durationSeconds: Double, timestamp: Double) {

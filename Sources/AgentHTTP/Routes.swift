@@ -48,19 +48,15 @@ public struct AgentRoutes: Sendable {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
 
-    /// True when the header lists gzip (or `*`) without `q=0`.
+    /// True when the header lists gzip (or `*`) with a quality above zero.
     static func acceptsGzip(_ header: String?) -> Bool {
         guard let header else { return false }
-        for part in header.split(separator: ",") {
-            let fields = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard let coding = fields.first?.lowercased(), coding == "gzip" || coding == "*" else { continue }
-            let refused = fields.dropFirst().contains {
-                $0.replacingOccurrences(of: " ", with: "").hasPrefix("q=0")
-                    && !$0.contains(where: { "123456789".contains($0) })
-            }
-            if !refused { return true }
+        return header.split(separator: ",").contains { part in
+            let fields = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard let coding = fields.first, coding == "gzip" || coding == "*" else { return false }
+            let quality = fields.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            return quality > 0
         }
-        return false
     }
 
     func landingPage() -> String {
