@@ -124,19 +124,21 @@ def measure_scrapes(process, addr, count):
     return latencies, cpu, daemon_cpu, body
 
 
-def agent_cycle_cpu(process, addr, cycles):
-    """CPU of the agent and libvirtd per collector pass, over `cycles` passes with no scrapes in between."""
+def agent_cycle_cpu(process, addr, cycles, interval):
+    """CPU of the agent and libvirtd per collector pass over about `cycles` passes. Nothing scrapes the
+    agent in between (polling /metrics would charge the scrapes to the passes): it sleeps, then counts."""
 
     def passes():
         body = scrape(addr)[1]
-        return sum(float(v) for v in re.findall(r'^kvm_agent_collections_total\{[^}]*\} (\S+)', body, re.M))
+        return sum(float(v) for v in re.findall(r"^kvm_agent_collections_total\{[^}]*\} (\S+)", body, re.M))
 
     daemon = libvirtd_pid()
     start_passes = passes()
     cpu0, daemon0 = cpu_seconds(process.pid), cpu_seconds(daemon)
-    wait_for(lambda: passes() >= start_passes + cycles, cycles * 5 + 30)
+    time.sleep(cycles * interval + interval / 2)
+    cpu, daemon_cpu = cpu_seconds(process.pid) - cpu0, cpu_seconds(daemon) - daemon0
     done = passes() - start_passes
-    return (cpu_seconds(process.pid) - cpu0) / done, (cpu_seconds(daemon) - daemon0) / done
+    return cpu / done, daemon_cpu / done
 
 
 def event_latency(conn, addr, names, count):
@@ -191,7 +193,7 @@ def main():
 
             agent = start([AGENT, f"--web.listen-address={AGENT_ADDR}", "--collector.interval=2s"], AGENT_ADDR)
             wait_for(lambda: len(domains_seen(scrape(AGENT_ADDR)[1])) >= size, 60)
-            a_cycle_cpu, a_cycle_daemon = agent_cycle_cpu(agent, AGENT_ADDR, args.cycles)
+            a_cycle_cpu, a_cycle_daemon = agent_cycle_cpu(agent, AGENT_ADDR, args.cycles, 2)
             a_lat, _, _, a_body = measure_scrapes(agent, AGENT_ADDR, args.scrapes)
             events = event_latency(conn, AGENT_ADDR, running, args.events)
             crash_seen = crash_between_scrapes(conn, AGENT_ADDR, running[0])

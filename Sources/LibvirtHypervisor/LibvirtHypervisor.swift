@@ -84,15 +84,24 @@ public final class LibvirtHypervisor: Hypervisor {
             domainTypes: Capabilities.domainTypes(xml: try c.capabilitiesXML()))
     }
 
-    /// `virsh list --all`: all domains, then each one's state. Per-domain `virDomainGetState` needs no job,
-    /// unlike a bulk `state` request, which waited behind a hung domain's calls in measurements here.
+    /// `virsh list --all`: all domains, then their states in one bulk `state` request. This runs on the
+    /// control connection, which carries no call that can hang on a qemu monitor, so the bulk request is
+    /// never queued behind stuck calls; a domain missing from its answer is asked on its own.
     public func listDomains() async throws -> [DomainSummary] {
         let connection = try current().control
         let (domains, summaries) = try await blocking { () -> ([Domain], [DomainSummary]) in
             let domains = try connection.allDomains()
+            let records = try connection.stats(groups: .state, domains: domains)
+            let states = Dictionary(records.map { ($0.uuid, $0.values) }, uniquingKeysWith: { a, _ in a })
             var summaries: [DomainSummary] = []
             for domain in domains {
                 let ref = DomainRef(uuid: domain.uuid, name: domain.name)
+                if let values = states[domain.uuid], case .int(let state)? = values["state.state"] {
+                    let reason: Int? = if case .int(let r)? = values["state.reason"] { Int(r) } else { nil }
+                    summaries.append(
+                        DomainSummary(ref: ref, state: DomainState(code: Int(state)), reasonCode: reason ?? 0))
+                    continue
+                }
                 do {
                     let state = try domain.state()
                     summaries.append(
@@ -192,9 +201,11 @@ public final class LibvirtHypervisor: Hypervisor {
         return stats
     }
 
+    /// On the control connection: `virDomainGetVcpus` reads /proc and needs no job, so it cannot hang on a
+    /// monitor, and it stays clear of the stats connection's request slots when those are taken.
     public func vcpuInfo(_ ref: DomainRef) async throws -> [VCPUInfo] {
         let hostCPUs = try current().hostCPUs
-        let domain = try await handle(ref)
+        let domain = try await controlHandle(ref)
         let vcpus = try await blocking { try domain.vcpus(hostCPUs: hostCPUs) }
         return vcpus.map {
             VCPUInfo(
