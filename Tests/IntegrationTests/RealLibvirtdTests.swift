@@ -42,6 +42,7 @@ struct RealLibvirtdTests {
             let running = try await client.scrape()
             #expect(running.value("kvm_domain_state_reason_info", ["domain": name, "reason": "booted"]) == 1)
             #expect(running.value("kvm_domain_state_changed_timestamp_seconds", ["domain": name]) != nil)
+            #expect(try promtoolProblems(running.text) == "")
 
             try #require(try await guest.waitUntilBooted(), "guest never printed its ready line")
             try domain.shutdown()
