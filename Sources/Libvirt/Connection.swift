@@ -87,6 +87,16 @@ public final class Connection: @unchecked Sendable {
         return String(cString: raw)
     }
 
+    /// What libvirt can run for guests of `virtualizationType` (kvm, qemu) on this host's architecture
+    /// (`virsh domcapabilities --virttype`). Throws when it cannot run them at all.
+    public func domainCapabilitiesXML(virtualizationType: String) throws(LibvirtError) -> String {
+        guard let raw = virConnectGetDomainCapabilities(pointer, nil, nil, nil, virtualizationType, 0) else {
+            throw LibvirtError.last("virConnectGetDomainCapabilities(\(virtualizationType))")
+        }
+        defer { free(raw) }
+        return String(cString: raw)
+    }
+
     // MARK: Domains
 
     /// Every domain, active and defined-only (`virsh list --all`).

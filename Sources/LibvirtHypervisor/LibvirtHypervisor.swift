@@ -80,8 +80,17 @@ public final class LibvirtHypervisor: Hypervisor {
         return HypervisorIdentity(
             libvirtVersion: try c.libraryVersion(), hypervisor: try c.hypervisorType(),
             hypervisorVersion: try c.hypervisorVersion(), uri: c.uri, hostCPUs: Double(node.cpus),
-            hostMemoryBytes: Double(node.memoryKiB) * 1024,
-            domainTypes: Capabilities.domainTypes(xml: try c.capabilitiesXML()))
+            hostMemoryBytes: Double(node.memoryKiB) * 1024, domainTypes: try domainTypes(of: c))
+    }
+
+    /// kvm and qemu are offered when libvirt's domain capabilities for them answer (what `virt-install`
+    /// checks); other types (the test driver's `test`) come from the capabilities' guest list.
+    static func domainTypes(of c: Connection) throws -> Set<String> {
+        var types = Capabilities.domainTypes(xml: try c.capabilitiesXML()).subtracting(["kvm", "qemu"])
+        for type in ["kvm", "qemu"] where (try? c.domainCapabilitiesXML(virtualizationType: type)) != nil {
+            types.insert(type)
+        }
+        return types
     }
 
     /// `virsh list --all`: all domains, then their states in one bulk `state` request. This runs on the

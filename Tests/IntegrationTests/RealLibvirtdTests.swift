@@ -43,6 +43,8 @@ struct RealLibvirtdTests {
             #expect(running.value("kvm_domain_state_reason_info", ["domain": name, "reason": "booted"]) == 1)
             #expect(running.value("kvm_domain_state_changed_timestamp_seconds", ["domain": name]) != nil)
             #expect(try promtoolProblems(running.text) == "")
+            // qemu-system-x86 is installed, so TCG guests can always run.
+            #expect(running.value("kvm_host_domain_type_supported", ["type": "qemu"]) == 1)
 
             try #require(try await guest.waitUntilBooted(), "guest never printed its ready line")
             try domain.shutdown()

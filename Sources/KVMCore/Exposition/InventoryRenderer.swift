@@ -40,7 +40,8 @@ public struct InventoryRenderer: Sendable {
         }
         w.family(
             "kvm_host_domain_type_supported", .gauge,
-            help: "1 when libvirt's capabilities offer guests of this domain type on the host."
+            help:
+                "1 when libvirt can run guests of this domain type here (its domain capabilities answer for kvm, qemu)."
         ) { samples in
             for type in Set(["kvm", "qemu"]).union(id.domainTypes).sorted() {
                 samples.add(["type": type], id.domainTypes.contains(type))
