@@ -24,7 +24,7 @@ public final class MetricsSource: Sendable {
         var text = inventoryText()
         if let sample = process() {
             var writer = ExpositionWriter()
-            InventoryRenderer().writeProcessFamilies(sample, into: &writer)
+            renderer.writeProcessFamilies(sample, into: &writer)
             text += writer.output
         }
         var own: [UInt8] = []

@@ -42,13 +42,9 @@ extension Collector {
                     entry.statsSampledAt = now
                     entry.statsTimedOut = false
                 case .timedOut:
-                    entry.stats = nil
-                    entry.vcpus = []
-                    entry.statsTimedOut = true
+                    entry.dropSamples(timedOut: true)
                 case .failed:
-                    entry.stats = nil
-                    entry.vcpus = []
-                    entry.statsTimedOut = false
+                    entry.dropSamples()
                 }
                 inventory.domains[ref.uuid] = entry
             }

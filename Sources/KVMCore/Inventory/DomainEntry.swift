@@ -23,6 +23,13 @@ public struct DomainEntry: Sendable, Equatable {
         self.state = state
         self.reason = reason
     }
+
+    /// Forgets the sampled figures, which are no longer fresh (domain stopped, libvirt lost, sample failed).
+    mutating func dropSamples(timedOut: Bool = false) {
+        stats = nil
+        vcpus = []
+        statsTimedOut = timedOut
+    }
 }
 
 public struct LifecycleCounterKey: Sendable, Hashable, Comparable {

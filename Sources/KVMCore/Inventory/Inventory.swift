@@ -42,11 +42,7 @@ extension Inventory {
             entry.reason = event.resultingReason
             entry.stateChangedAt = event.time
         }
-        if !entry.state.isActive {
-            entry.stats = nil
-            entry.vcpus = []
-            entry.statsTimedOut = false
-        }
+        if !entry.state.isActive { entry.dropSamples() }
         domains[uuid] = entry
     }
 
@@ -69,11 +65,7 @@ extension Inventory {
             }
             entry.state = summary.state
             entry.reason = reason
-            if !entry.state.isActive {
-                entry.stats = nil
-                entry.vcpus = []
-                entry.statsTimedOut = false
-            }
+            if !entry.state.isActive { entry.dropSamples() }
             domains[uuid] = entry
         }
         for (uuid, entry) in domains where !seen.contains(uuid) {

@@ -44,9 +44,7 @@ public final class InventoryStore: Sendable {
         update { inventory in
             inventory.libvirtUp = false
             for uuid in inventory.domains.keys {
-                inventory.domains[uuid]?.stats = nil
-                inventory.domains[uuid]?.vcpus = []
-                inventory.domains[uuid]?.statsTimedOut = false
+                inventory.domains[uuid]?.dropSamples()
             }
         }
     }
