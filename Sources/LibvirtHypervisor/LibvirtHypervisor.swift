@@ -70,11 +70,7 @@ public final class LibvirtHypervisor: Hypervisor {
         return try await blocking { try session.control.domain(uuid: ref.uuid) }
     }
 
-    public func identity() async throws -> HypervisorIdentity {
-        let connection = try current().control
-        return try await blocking { try Self.identity(of: connection) }
-    }
-
+    /// Node facts and versions, read once per connection by the supervisor.
     static func identity(of c: Connection) throws -> HypervisorIdentity {
         let node = try c.nodeInfo()
         return HypervisorIdentity(

@@ -1,8 +1,6 @@
 /// What the collector needs from a hypervisor connection. Every call may block for long in the real
 /// implementation; the collector gives each one a deadline and never calls it from a scrape.
 public protocol Hypervisor: Sendable {
-    /// Node facts and versions, asked once per connection.
-    func identity() async throws -> HypervisorIdentity
     /// All domains, running and defined-only, with their states.
     func listDomains() async throws -> [DomainSummary]
     /// Bulk statistics for the given domains, skipping those whose job lock is held. Domains missing from

@@ -8,7 +8,7 @@ import Synchronization
 /// is counted per method and domain.
 final class FakeHypervisor: Hypervisor {
     enum Method: String, Sendable, CaseIterable {
-        case identity, listDomains, bulkStats, domainStats, basicInfo, blockStats, interfaceStats, vcpuInfo, config
+        case listDomains, bulkStats, domainStats, basicInfo, blockStats, interfaceStats, vcpuInfo, config
     }
 
     /// What a bulk (no-wait) call does about a hung domain among those it is asked for.
@@ -117,11 +117,6 @@ final class FakeHypervisor: Hypervisor {
     }
 
     // MARK: Hypervisor
-
-    func identity() async throws -> HypervisorIdentity {
-        await enter(.identity, [])
-        return Self.identity
-    }
 
     func listDomains() async throws -> [DomainSummary] {
         await enter(.listDomains, [])
