@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.20.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.4.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
     ],
     targets: [
         // C system library: the libvirt client API plus a shim for its macros.
@@ -39,6 +42,30 @@ let package = Package(
             name: "KVMCore",
             dependencies: [
                 .product(name: "Logging", package: "swift-log")
+            ],
+            swiftSettings: upcoming
+        ),
+        // Alert-driven remediation: webhook decoding, policy, safety state, audit and the action queue.
+        // No C imports; acts on domains through a protocol, tested against fakes.
+        .target(
+            name: "Remediation",
+            dependencies: [
+                "KVMCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: upcoming
+        ),
+        // The exporter-toolkit web configuration (--web.config.file): TLS, client certificates, basic auth.
+        .target(
+            name: "WebSecurity",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: upcoming
         ),
@@ -94,6 +121,16 @@ let package = Package(
         .testTarget(name: "KVMCoreTests", dependencies: ["KVMCore"], swiftSettings: upcoming),
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "KVMCore"], swiftSettings: upcoming),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"], swiftSettings: upcoming),
+        .testTarget(name: "RemediationTests", dependencies: ["Remediation", "KVMCore"], swiftSettings: upcoming),
+        .testTarget(
+            name: "WebSecurityTests",
+            dependencies: [
+                "WebSecurity",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: upcoming
+        ),
         .testTarget(name: "AgentHTTPTests", dependencies: ["AgentHTTP"], swiftSettings: upcoming),
         .testTarget(
             name: "IntegrationTests",
