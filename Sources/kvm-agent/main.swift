@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Foundation
 import Hummingbird
+import KVMCore
 import Logging
 import NIOCore
 

@@ -34,6 +34,16 @@ public struct DomainConfig: Sendable, Equatable {
     public var interfaces: [Interface] = []
     public var persistent = true
     public var autostart = false
+    /// The management system that owns the domain (`nova`, `ovirt`), from its metadata namespace.
+    public var orchestrator: String?
+    /// `<kvm-agent:remediation allow="yes"/>` in the domain's metadata: the owner opted in to remediation.
+    public var remediationOptIn = false
+
+    /// The metadata namespace of kvm-agent's own opt-in element.
+    public static let remediationNamespace = "https://kvm-agent.dev/xmlns/remediation/1.0"
+    static let orchestratorNamespaces = [
+        ("http://openstack.org/xmlns/libvirt/nova/", "nova"), ("http://ovirt.org/vm/", "ovirt"),
+    ]
 
     public init() {}
 
@@ -58,7 +68,17 @@ public struct DomainConfig: Sendable, Equatable {
             osType = type.stringValue ?? ""
             arch = type.attr("arch") ?? ""
         }
-        osVariant = root.child("metadata")?.child("libosinfo")?.child("os")?.attr("id") ?? ""
+        let metadata = root.child("metadata")?.children("") ?? []
+        osVariant = metadata.first { $0.localName == "libosinfo" }?.child("os")?.attr("id") ?? ""
+        for element in metadata {
+            let namespace = element.uri ?? ""
+            if let owner = Self.orchestratorNamespaces.first(where: { namespace.hasPrefix($0.0) }) {
+                orchestrator = owner.1
+            }
+            if namespace == Self.remediationNamespace, element.localName == "remediation" {
+                remediationOptIn = ["yes", "true"].contains(element.attr("allow")?.lowercased() ?? "")
+            }
+        }
         vcpusMaximum = root.child("vcpu")?.stringValue.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
         vcpusCurrent = root.child("vcpu")?.attr("current").flatMap(Double.init) ?? vcpusMaximum
         if let memory = root.child("memory") {
@@ -114,8 +134,9 @@ func parseXMLDocument(_ xml: String) throws -> XMLDocument {
 }
 
 extension XMLElement {
+    /// Child elements named `localName`, or all child elements for "".
     fileprivate func children(_ localName: String) -> [XMLElement] {
-        (children ?? []).compactMap { $0 as? XMLElement }.filter { $0.localName == localName }
+        (children ?? []).compactMap { $0 as? XMLElement }.filter { localName.isEmpty || $0.localName == localName }
     }
 
     fileprivate func child(_ localName: String) -> XMLElement? {

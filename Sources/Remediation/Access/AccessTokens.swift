@@ -1,0 +1,81 @@
+import Foundation
+
+/// Bearer tokens for the action endpoints, from a file with one token per line:
+/// `NAME SCOPES TOKEN`, where SCOPES is `webhook`, `api` or `webhook,api`. NAME is the principal in the
+/// audit log. Several lines may share a name, so a token can be rotated without downtime.
+public struct AccessTokens: Sendable {
+    public enum Scope: String, Sendable, CaseIterable {
+        /// `POST /api/v1/alertmanager`.
+        case webhook
+        /// Manual actions, releases and reading the action list.
+        case api
+    }
+
+    public struct Principal: Sendable, Equatable {
+        public var name: String
+        public var scopes: Set<Scope>
+    }
+
+    struct Entry: Sendable {
+        var principal: Principal
+        var token: [UInt8]
+    }
+
+    let entries: [Entry]
+
+    /// Tokens shorter than this are refused: they could be guessed.
+    static let minimumLength = 16
+
+    public static func load(path: String) throws -> AccessTokens {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(line: 0, path: path, message: "cannot read the tokens file")
+        }
+        return try parse(text, path: path)
+    }
+
+    public static func parse(_ text: String, path: String = "tokens") throws -> AccessTokens {
+        var entries: [Entry] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if fields.isEmpty || fields[0].hasPrefix("#") { continue }
+            // The token itself never appears in an error: the message names the line only.
+            func fail(_ message: String) -> ConfigError { ConfigError(line: index + 1, path: path, message: message) }
+            guard fields.count == 3 else { throw fail("expected NAME SCOPES TOKEN") }
+            var scopes: Set<Scope> = []
+            for name in fields[1].split(separator: ",") {
+                guard let scope = Scope(rawValue: String(name)) else { throw fail("scope must be webhook or api") }
+                scopes.insert(scope)
+            }
+            let token = Array(fields[2].utf8)
+            guard token.count >= minimumLength else { throw fail("token shorter than \(minimumLength) characters") }
+            entries.append(Entry(principal: Principal(name: String(fields[0]), scopes: scopes), token: token))
+        }
+        guard !entries.isEmpty else { throw ConfigError(line: 0, path: path, message: "no tokens") }
+        return AccessTokens(entries: entries)
+    }
+
+    /// The principal whose token this is, or nil. Every entry is compared in full, in time that does not
+    /// depend on where the presented token first differs.
+    public func authenticate(_ presented: String) -> Principal? {
+        let bytes = Array(presented.utf8)
+        var match: Principal?
+        for entry in entries where Self.constantTimeEqual(entry.token, bytes) {
+            match = match ?? entry.principal
+        }
+        return match
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
+        difference |= UInt8(a.count == b.count ? 0 : 1)
+        for index in 0..<max(a.count, b.count) {
+            let x = index < a.count ? a[index] : 0
+            let y = index < b.count ? b[index] : 0
+            difference |= x ^ y
+        }
+        return difference == 0
+    }
+}

@@ -1,0 +1,30 @@
+import KVMCore
+
+/// What the action module needs from the hypervisor. Calls may block for long; the engine gives each
+/// a deadline.
+public protocol DomainController: Sendable {
+    /// The domain's current state, asked of the hypervisor (not the inventory).
+    func state(_ domain: DomainRef) async throws -> DomainState
+    func start(_ domain: DomainRef) async throws
+    func resume(_ domain: DomainRef) async throws
+    /// A graceful shutdown request (ACPI power button or guest agent): returns once asked, not once off.
+    func shutdown(_ domain: DomainRef) async throws
+    /// Immediate power-off.
+    func destroy(_ domain: DomainRef) async throws
+}
+
+/// How an executed action ended; the `result` label of `kvm_agent_remediation_actions_total`.
+public enum ActionResult: String, Sendable, Codable, CaseIterable {
+    case success
+    case failed
+    case timeout
+    case noop
+    case forced
+}
+
+/// The agent's own metrics for remediation, implemented over the Prometheus registry by the agent.
+public protocol RemediationTelemetry: Sendable {
+    func decided(_ decision: Decision)
+    func actionFinished(_ action: RemediationAction, result: ActionResult, seconds: Double)
+    func status(inProgress: Int, quarantined: Int, breakerOpen: Bool, dryRun: Bool)
+}

@@ -1,0 +1,200 @@
+import KVMCore
+import Logging
+import Synchronization
+
+extension RemediationEngine {
+    /// Runs queued actions until cancelled: one lane per domain, at most `limits.concurrency` lanes at once.
+    /// Actions still running at shutdown stay pending in the state file and are audited as interrupted on
+    /// the next start, not repeated.
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            var active = 0
+            for await uuid in ready {
+                if active >= policy.limits.concurrency {
+                    await group.next()
+                    active -= 1
+                }
+                group.addTask { await self.drain(uuid) }
+                active += 1
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Executes one domain's queued plans in order, then gives the lane up.
+    private func drain(_ uuid: String) async {
+        while let plan = nextPlan(uuid) {
+            if Task.isCancelled { return }
+            await execute(plan)
+        }
+    }
+
+    /// Clears the domain's finished plan and takes the next. Giving the lane up happens under the same lock
+    /// as queueing, so a new plan either finds the lane busy or wakes a new drain.
+    private func nextPlan(_ uuid: String) -> ActionPlan? {
+        state.withLock { engine -> ActionPlan? in
+            engine.running[uuid] = nil
+            guard var queue = engine.queues[uuid], !queue.isEmpty else {
+                engine.queues[uuid] = nil
+                return nil
+            }
+            let next = queue.removeFirst()
+            engine.queues[uuid] = queue.isEmpty ? nil : queue
+            engine.running[uuid] = next
+            engine.records[next.id]?.status = .running
+            return next
+        }
+    }
+
+    private func execute(_ plan: ActionPlan) async {
+        let domain = DomainRef(uuid: plan.domainUUID, name: plan.domainName)
+        let started = ContinuousClock.now
+        var before: DomainState?
+        var result = ActionResult.failed
+        var failure: String?
+        logger.info(
+            "remediation action started",
+            metadata: ["action_id": "\(plan.id)", "domain": "\(plan.domainName)", "action": "\(plan.action.rawValue)"])
+        do {
+            let current = try await call("state") { try await self.controller.state(domain) }
+            before = current
+            switch plan.operation {
+            case .start, .resume: result = try await bringUp(domain, from: current)
+            case .shutdown: (result, failure) = try await bringDown(domain, from: current, plan: plan)
+            }
+        } catch {
+            result = .failed
+            failure = "\(error)"
+        }
+        if Task.isCancelled { return }
+        let after = try? await call("state") { try await self.controller.state(domain) }
+        let seconds = (ContinuousClock.now - started).seconds
+        finish(plan, result: result, before: before, after: after, seconds: seconds, failure: failure)
+    }
+
+    private func bringUp(_ domain: DomainRef, from current: DomainState) async throws -> ActionResult {
+        switch current {
+        case .running, .blocked, .shutdown: return .noop
+        case .paused:
+            return try await confirm(domain, becomes: [.running], within: policy.limits.startTimeout) {
+                try await self.controller.resume(domain)
+            }
+        default:
+            return try await confirm(domain, becomes: [.running], within: policy.limits.startTimeout) {
+                try await self.controller.start(domain)
+            }
+        }
+    }
+
+    /// Graceful first; power-off only where the plan allows it, once the graceful wait has run out.
+    private func bringDown(
+        _ domain: DomainRef, from current: DomainState, plan: ActionPlan
+    ) async throws -> (ActionResult, String?) {
+        guard current.isActive else { return (.noop, nil) }
+        let graceful = try await confirm(
+            domain, becomes: [.shutoff, .crashed], within: .milliseconds(Int64(plan.shutdownTimeoutSeconds * 1000))
+        ) {
+            try await self.controller.shutdown(domain)
+        }
+        guard graceful == .timeout else { return (graceful, nil) }
+        guard plan.forceAfterTimeout else {
+            return (.timeout, "still running \(Int(plan.shutdownTimeoutSeconds)) s after the shutdown request")
+        }
+        logger.warning(
+            "graceful shutdown timed out, powering off",
+            metadata: ["action_id": "\(plan.id)", "domain": "\(plan.domainName)"])
+        let forced = try await confirm(domain, becomes: [.shutoff, .crashed], within: policy.limits.forceTimeout) {
+            try await self.controller.destroy(domain)
+        }
+        return forced == .success ? (.forced, nil) : (.failed, "still running after the power-off")
+    }
+
+    /// Issues `command` and waits for the lifecycle event that shows the domain in one of `targets`.
+    /// At the deadline the state is asked once more, in case the event was lost with the connection.
+    private func confirm(
+        _ domain: DomainRef, becomes targets: Set<DomainState>, within timeout: Duration,
+        _ command: @escaping @Sendable () async throws -> Void
+    ) async throws -> ActionResult {
+        let waiter = waiters.register(domain.uuid, until: targets)
+        do {
+            try await call("action", command)
+        } catch {
+            waiters.cancel(waiter)
+            throw error
+        }
+        if await waiters.wait(waiter, upTo: timeout) { return .success }
+        let now = try? await call("state") { try await self.controller.state(domain) }
+        return now.map(targets.contains) == true ? .success : .timeout
+    }
+
+    private func call<T: Sendable>(_ name: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withDeadline(callTimeout, operation: name, body)
+    }
+
+    private func finish(
+        _ plan: ActionPlan, result: ActionResult, before: DomainState?, after: DomainState?, seconds: Double,
+        failure: String?
+    ) {
+        let record = state.withLock { engine -> ActionRecord in
+            var record =
+                engine.records[plan.id]
+                ?? ActionRecord(plan: plan, time: clock(), decision: Decision(.queued, .ruleMatched), dryRun: false)
+            record.status = .finished
+            record.result = result
+            record.stateBefore = before?.name
+            record.stateAfter = after?.name
+            record.durationSeconds = seconds
+            record.error = failure
+            Self.remember(record, in: &engine)
+            var safety = engine.safety
+            safety.pending[plan.id] = nil
+            do {
+                try stateFile.save(safety)
+                engine.safety = safety
+            } catch {
+                // The in-memory state moves on; on the next start the action shows as interrupted.
+                engine.safety = safety
+                logger.error("cannot save the state file", metadata: ["error": "\(error)"])
+            }
+            return record
+        }
+        telemetry.actionFinished(plan.action, result: result, seconds: seconds)
+        writeAudit(record, event: .outcome)
+    }
+
+    func writeAudit(_ record: ActionRecord, event: AuditRecord.Event) {
+        var line = AuditRecord(time: clock(), event: event, source: record.source, principal: record.principal)
+        line.actionID = record.id
+        line.alertFingerprint = record.alertFingerprint
+        line.alertName = record.alertName
+        line.domain = record.domain
+        line.domainUUID = record.domainUUID
+        line.action = record.action?.rawValue
+        line.decision = record.decision.kind.rawValue
+        line.reason = record.decision.reason.rawValue
+        line.detail = event == .outcome ? record.error : record.decision.detail
+        line.result = event == .outcome ? (record.result?.rawValue ?? record.status.rawValue) : nil
+        line.stateBefore = record.stateBefore
+        line.stateAfter = record.stateAfter
+        line.durationSeconds = record.durationSeconds
+        line.libvirtError = event == .outcome ? record.error : nil
+        line.dryRun = record.dryRun
+        appendAudit(line)
+        var metadata: Logger.Metadata = ["action_id": "\(record.id)", "source": "\(record.source)"]
+        metadata["domain"] = record.domain.map { "\($0)" }
+        metadata["action"] = record.action.map { "\($0.rawValue)" }
+        metadata["alert_fingerprint"] = record.alertFingerprint.map { "\($0)" }
+        metadata["decision"] = "\(record.decision.kind.rawValue)"
+        metadata["reason"] = "\(record.decision.reason.rawValue)"
+        if let result = line.result { metadata["result"] = "\(result)" }
+        logger.info(event == .decision ? "remediation decision" : "remediation outcome", metadata: metadata)
+    }
+
+    func appendAudit(_ record: AuditRecord) {
+        do {
+            try audit.append(record)
+        } catch {
+            logger.error("cannot append to the audit log", metadata: ["path": "\(audit.path)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+
+extension Policy {
+    /// Reads and validates a policy file. Relative paths in it are taken from the file's directory.
+    public static func load(path: String) throws -> Policy {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(line: 0, path: "", message: "cannot read \(path): \(error.localizedDescription)")
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return try parse(yaml: text, relativeTo: directory)
+    }
+
+    public static func parse(yaml: String, relativeTo directory: String) throws -> Policy {
+        let root = try ConfigNode.document(yaml)
+        let keys = try root.mapping(keys: [
+            "dry_run", "host", "state_file", "audit_log", "tokens_file", "limits", "breaker", "domains", "api", "rules",
+        ])
+        var policy = Policy()
+        func path(_ node: ConfigNode) throws -> String {
+            let value = try node.nonEmptyString()
+            return value.hasPrefix("/") ? value : URL(fileURLWithPath: directory).appendingPathComponent(value).path
+        }
+        if let node = keys["dry_run"] { policy.dryRun = try node.bool() }
+        if let node = keys["state_file"] { policy.stateFile = try path(node) }
+        if let node = keys["audit_log"] { policy.auditLog = try path(node) }
+        guard let tokens = keys["tokens_file"] else {
+            throw root.error("tokens_file is required: every action request needs a bearer token")
+        }
+        policy.tokensFile = try path(tokens)
+        if let node = keys["host"] { policy.host = try HostSettings(node) }
+        if let node = keys["limits"] { policy.limits = try SafetyLimits(node) }
+        if let node = keys["breaker"] { policy.breaker = try BreakerSettings(node) }
+        if let node = keys["domains"] { policy.domains = try DomainAllowList(node) }
+        if let node = keys["api"] { policy.api = try ManualAPISettings(node) }
+        var names: Set<String> = []
+        for node in try keys["rules"]?.list() ?? [] {
+            let rule = try Rule(node)
+            guard names.insert(rule.name).inserted else { throw node.error("another rule is named \"\(rule.name)\"") }
+            policy.rules.append(rule)
+        }
+        return policy
+    }
+}
+
+extension HostSettings {
+    init(_ node: ConfigNode) throws {
+        let keys = try node.mapping(keys: ["label", "names"])
+        if let label = keys["label"] {
+            self.label = try label.nonEmptyString()
+            guard LabelMatcher.isLabelName(self.label) else { throw label.error("is not a label name") }
+        }
+        if let names = keys["names"] { self.names = try names.stringList() }
+    }
+}
+
+extension SafetyLimits {
+    init(_ node: ConfigNode) throws {
+        let keys = try node.mapping(keys: [
+            "cooldown", "max_actions", "window", "quarantine_for", "concurrency", "start_timeout", "force_timeout",
+        ])
+        if let value = keys["cooldown"] { cooldown = try value.duration() }
+        if let value = keys["max_actions"] { maxActions = try value.int(in: 1...1000) }
+        if let value = keys["window"] { window = try value.duration() }
+        if let value = keys["quarantine_for"] {
+            quarantineFor = try value.string() == "until_released" ? nil : try value.duration()
+        }
+        if let value = keys["concurrency"] { concurrency = try value.int(in: 1...64) }
+        if let value = keys["start_timeout"] { startTimeout = try value.duration() }
+        if let value = keys["force_timeout"] { forceTimeout = try value.duration() }
+    }
+}
+
+extension BreakerSettings {
+    init(_ node: ConfigNode) throws {
+        let keys = try node.mapping(keys: ["max_down_ratio", "min_domains"])
+        if let value = keys["max_down_ratio"] { maxDownRatio = try value.double(in: 0...1) }
+        if let value = keys["min_domains"] { minDomains = try value.int(in: 1...100_000) }
+    }
+}
+
+extension DomainAllowList {
+    init(_ node: ConfigNode) throws {
+        let keys = try node.mapping(keys: ["names", "uuids", "metadata_opt_in"])
+        if let value = keys["names"] {
+            for item in try value.list() {
+                let glob = try item.nonEmptyString()
+                do {
+                    nameGlobs.append(try AnchoredPattern(glob: glob))
+                } catch {
+                    throw item.error("\(error)")
+                }
+                names.append(glob)
+            }
+        }
+        if let value = keys["uuids"] {
+            for item in try value.list() {
+                let uuid = try item.nonEmptyString().lowercased()
+                guard UUID(uuidString: uuid) != nil else { throw item.error("\"\(uuid)\" is not a UUID") }
+                uuids.insert(uuid)
+            }
+        }
+        if let value = keys["metadata_opt_in"] { metadataOptIn = try value.bool() }
+    }
+}
+
+extension ManualAPISettings {
+    init(_ node: ConfigNode) throws {
+        let keys = try node.mapping(keys: [
+            "dry_run", "allow_force", "allow_orchestrated", "allow_transient", "shutdown_timeout",
+        ])
+        if let value = keys["dry_run"] { dryRun = try value.bool() }
+        if let value = keys["allow_force"] { allowForce = try value.bool() }
+        if let value = keys["allow_orchestrated"] { allowOrchestrated = try value.bool() }
+        if let value = keys["allow_transient"] { allowTransient = try value.bool() }
+        if let value = keys["shutdown_timeout"] { shutdownTimeout = try value.duration() }
+    }
+}
+
+extension Rule {
+    init(_ node: ConfigNode) throws {
+        let keys = try node.mapping(keys: [
+            "name", "alertname", "matchers", "action", "when_paused", "shutdown_timeout", "force_after_timeout",
+            "dry_run", "allow_orchestrated", "allow_transient",
+        ])
+        guard let name = keys["name"] else { throw node.error("a rule needs a name") }
+        guard let alertname = keys["alertname"] else { throw node.error("a rule needs an alertname") }
+        guard let action = keys["action"] else { throw node.error("a rule needs an action (start or shutdown)") }
+        let alertnames = alertname.isList ? try alertname.stringList() : [try alertname.nonEmptyString()]
+        guard let kind = RemediationAction(rawValue: try action.string()) else {
+            throw action.error("must be start or shutdown")
+        }
+        self.init(name: try name.nonEmptyString(), alertnames: alertnames, action: kind)
+        for item in try keys["matchers"]?.list() ?? [] {
+            do {
+                matchers.append(try LabelMatcher(parsing: try item.string()))
+            } catch let error as MatcherError {
+                throw item.error(error.description)
+            }
+        }
+        if let value = keys["when_paused"] {
+            guard kind == .start else { throw value.error("applies to start rules only") }
+            guard let mode = WhenPaused(rawValue: try value.string()) else {
+                throw value.error("must be resume or leave")
+            }
+            whenPaused = mode
+        }
+        if let value = keys["shutdown_timeout"] {
+            guard kind == .shutdown else { throw value.error("applies to shutdown rules only") }
+            shutdownTimeout = try value.duration()
+        }
+        if let value = keys["force_after_timeout"] {
+            guard kind == .shutdown else { throw value.error("applies to shutdown rules only") }
+            forceAfterTimeout = try value.bool()
+        }
+        if let value = keys["dry_run"] { dryRun = try value.bool() }
+        if let value = keys["allow_orchestrated"] { allowOrchestrated = try value.bool() }
+        if let value = keys["allow_transient"] { allowTransient = try value.bool() }
+    }
+}
