@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         // C system library: the libvirt client API plus a shim for its macros.
@@ -121,7 +122,15 @@ let package = Package(
         .testTarget(name: "KVMCoreTests", dependencies: ["KVMCore"], swiftSettings: upcoming),
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "KVMCore"], swiftSettings: upcoming),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"], swiftSettings: upcoming),
-        .testTarget(name: "RemediationTests", dependencies: ["Remediation", "KVMCore"], swiftSettings: upcoming),
+        .testTarget(
+            name: "RemediationTests",
+            dependencies: [
+                "Remediation", "KVMCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
         .testTarget(
             name: "WebSecurityTests",
             dependencies: [
