@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "AgentHTTP",
             dependencies: [
-                "KVMCore",
+                "KVMCore", "Remediation",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -102,7 +102,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "KVMCore", "HostProbe", "LibvirtHypervisor", "AgentHTTP",
+                "KVMCore", "HostProbe", "Libvirt", "LibvirtHypervisor", "AgentHTTP", "Remediation",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -113,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "kvm-agent",
             dependencies: [
-                "Agent", "KVMCore",
+                "Agent", "KVMCore", "Remediation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -140,7 +140,16 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        .testTarget(name: "AgentHTTPTests", dependencies: ["AgentHTTP"], swiftSettings: upcoming),
+        .testTarget(
+            name: "AgentHTTPTests",
+            dependencies: [
+                "AgentHTTP", "Remediation", "KVMCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -1,4 +1,5 @@
 import AgentHTTP
+import Foundation
 import HostProbe
 import Hummingbird
 import KVMCore
@@ -6,20 +7,28 @@ import LibvirtHypervisor
 import Logging
 import NIOPosix
 import Prometheus
+import Remediation
 import ServiceLifecycle
 
 /// Composes the agent: libvirt supervision, the collector loop and the HTTP server, as services of one
 /// Hummingbird application, so that tests can run the whole agent in-process without the CLI.
 public enum Agent {
+    /// Throws when the remediation policy's state file or tokens file cannot be read: the agent must not
+    /// start with its safety state forgotten.
     public static func buildApplication(
         _ configuration: AgentConfiguration, logger: Logger, hostProbe: HostProbe = HostProbe()
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         let store = InventoryStore()
         let registry = PrometheusCollectorRegistry()
         let telemetry = AgentTelemetry(registry: registry, version: configuration.version)
         let pool = NIOThreadPool(numberOfThreads: configuration.collector.libvirtThreads)
         pool.start()
         let hypervisor = LibvirtHypervisor(pool: pool)
+        let remediation = try configuration.policy.map { policy in
+            try RemediationModule(
+                policy: policy, configuration: configuration, hypervisor: hypervisor, store: store, registry: registry,
+                logger: logger)
+        }
         let collector = Collector(
             hypervisor: hypervisor, store: store,
             options: CollectorOptions(
@@ -31,6 +40,7 @@ public enum Agent {
             hooks: .init(
                 lifecycleEvent: { event in
                     store.applyLifecycle(event)
+                    remediation?.engine.observe(event)
                     telemetry.eventReceived(event)
                     collector.requestRefresh()
                 },
@@ -42,19 +52,58 @@ public enum Agent {
             logger: logger)
         let processProbe = ProcessProbe()
         let routes = AgentRoutes(
-            metrics: MetricsSource(store: store, registry: registry, process: { processProbe.sample() }),
+            metrics: MetricsSource(
+                store: store, registry: registry, process: { processProbe.sample() },
+                beforeRender: { remediation?.engine.publishStatus() }),
             store: store, telemetryPath: configuration.telemetryPath, version: configuration.version)
         let router = Router()
+        router.add(middleware: RequestCounting { telemetry.httpRequest(endpoint: $0, code: $1) })
         routes.register(on: router)
+        remediation?.routes.register(on: router)
+        var services: [any Service] = [
+            supervisor.cancelOnShutdown(), CollectorService(collector: collector), ThreadPoolService(pool: pool),
+        ]
+        if let remediation { services.append(EngineService(engine: remediation.engine)) }
         return Application(
             router: router,
             configuration: .init(
                 address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "kvm-agent"),
-            services: [
-                supervisor.cancelOnShutdown(), CollectorService(collector: collector),
-                ThreadPoolService(pool: pool),
-            ],
+            services: services,
             logger: logger)
+    }
+}
+
+/// The action module's parts, present when a policy is configured.
+struct RemediationModule {
+    let engine: RemediationEngine
+    let routes: ActionRoutes
+
+    init(
+        policy: Policy, configuration: AgentConfiguration, hypervisor: LibvirtHypervisor, store: InventoryStore,
+        registry: PrometheusCollectorRegistry, logger: Logger
+    ) throws {
+        let tokens = try AccessTokens.load(path: policy.tokensFile)
+        let identities = HostNames.discover().union(
+            (policy.host.names + configuration.extraHostNames).map { $0.lowercased() })
+        engine = try RemediationEngine(
+            policy: policy, identities: identities, controller: LibvirtDomainController(hypervisor: hypervisor),
+            inventory: { store.snapshot() }, telemetry: RemediationMetrics(registry: registry), logger: logger,
+            clock: { Date().timeIntervalSince1970 })
+        routes = ActionRoutes(engine: engine, tokens: tokens)
+        logger.info(
+            "remediation enabled",
+            metadata: [
+                "rules": "\(policy.rules.count)", "dry_run": "\(policy.dryRun)", "state_file": "\(policy.stateFile)",
+                "audit_log": "\(policy.auditLog)", "host_names": "\(identities.sorted().joined(separator: ","))",
+            ])
+    }
+}
+
+/// Runs queued remediation actions; stops taking new ones on shutdown.
+struct EngineService: Service {
+    let engine: RemediationEngine
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await engine.run() }
     }
 }
 

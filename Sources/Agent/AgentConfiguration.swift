@@ -1,5 +1,11 @@
+import Remediation
+
 /// Everything the agent is started with; the CLI fills it from flags, tests build it directly.
 public struct AgentConfiguration: Sendable {
+    /// The remediation policy; nil leaves the action API off.
+    public var policy: Policy?
+    /// Names this host answers to besides its hostname and FQDN, which are found at start.
+    public var extraHostNames: [String] = []
     public var listenHost: String
     public var listenPort: Int
     public var telemetryPath: String

@@ -55,6 +55,14 @@ final class AgentTelemetry: CollectorTelemetry {
         lastTimestamp.set(timestamp)
     }
 
+    func httpRequest(endpoint: String, code: Int) {
+        registry.makeCounter(
+            descriptor: Self.name(
+                "http_requests", "total", "HTTP requests the agent answered, by matched route and status code."),
+            labels: [("endpoint", endpoint), ("code", String(code))]
+        ).increment()
+    }
+
     func eventReceived(_ event: LifecycleEvent) {
         eventCounter(event.eventName).increment()
     }

@@ -9,18 +9,23 @@ public final class MetricsSource: Sendable {
     let store: InventoryStore
     let registry: PrometheusCollectorRegistry
     let process: @Sendable () -> ProcessSample?
+    /// Runs before each render, to bring gauges owned by other components up to date.
+    let beforeRender: @Sendable () -> Void
     private let cache = Mutex<(generation: UInt64, text: String)?>(nil)
     private let renderer = InventoryRenderer()
 
     public init(
-        store: InventoryStore, registry: PrometheusCollectorRegistry, process: @escaping @Sendable () -> ProcessSample?
+        store: InventoryStore, registry: PrometheusCollectorRegistry, process: @escaping @Sendable () -> ProcessSample?,
+        beforeRender: @escaping @Sendable () -> Void = {}
     ) {
+        self.beforeRender = beforeRender
         self.store = store
         self.registry = registry
         self.process = process
     }
 
     public func render() -> String {
+        beforeRender()
         var text = inventoryText()
         if let sample = process() {
             var writer = ExpositionWriter()

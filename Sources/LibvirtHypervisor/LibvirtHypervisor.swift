@@ -239,3 +239,14 @@ extension StatValue {
         }
     }
 }
+
+extension LibvirtHypervisor {
+    /// Runs `body` on a control-connection handle of the domain, on the libvirt thread pool: how the action
+    /// module starts and stops domains without touching the stats connection's stuck calls.
+    public func withDomain<T: Sendable>(
+        _ ref: DomainRef, _ body: @escaping @Sendable (Domain) throws -> T
+    ) async throws -> T {
+        let domain = try await controlHandle(ref)
+        return try await blocking { try body(domain) }
+    }
+}

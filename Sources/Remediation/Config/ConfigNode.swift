@@ -31,7 +31,8 @@ struct ConfigNode {
         } catch let error as ConfigError {
             throw error
         } catch let error as YamlError {
-            throw ConfigError(line: Self.line(of: error), path: "", message: "not valid YAML: \(Self.problem(of: error))")
+            throw ConfigError(
+                line: Self.line(of: error), path: "", message: "not valid YAML: \(Self.problem(of: error))")
         }
     }
 

@@ -23,7 +23,9 @@ extension RemediationEngine {
         }
         guard decider.isThisHost(alert.labels) else {
             return finish(
-                Decision(.skipped, .notThisHost, "\(policy.host.label) \(alert.labels[policy.host.label] ?? "") is another host"))
+                Decision(
+                    .skipped, .notThisHost,
+                    "\(policy.host.label) \(alert.labels[policy.host.label] ?? "") is another host"))
         }
         guard let rule = decider.rule(for: alert.labels) else {
             return finish(Decision(.skipped, .noMatchingRule, "no rule for alert \(alert.name)"))
@@ -102,13 +104,15 @@ extension RemediationEngine {
         _ entry: DomainEntry, action: RemediationAction, whenPaused: Rule.WhenPaused, allowOrchestrated: Bool,
         allowTransient: Bool, inventory: Inventory, engine: inout EngineState, now: Double
     ) -> Decision? {
-        if let refusal = decider.ownership(entry, allowOrchestrated: allowOrchestrated, allowTransient: allowTransient) {
+        if let refusal = decider.ownership(entry, allowOrchestrated: allowOrchestrated, allowTransient: allowTransient)
+        {
             return refusal
         }
         let uuid = entry.ref.uuid
         let pending = (engine.queues[uuid] ?? []) + (engine.running[uuid].map { [$0] } ?? [])
         if let same = pending.first(where: { $0.action == action }) {
-            return Decision(.skipped, .actionPending, "action \(same.id) (\(action.rawValue)) is already queued or running")
+            return Decision(
+                .skipped, .actionPending, "action \(same.id) (\(action.rawValue)) is already queued or running")
         }
         // With an action of the other kind pending, the domain's state is about to change: judge by the
         // state that action leads to rather than by the current one.
@@ -122,9 +126,11 @@ extension RemediationEngine {
         _ plan: ActionPlan, record: ActionRecord, detail: String, engine: inout EngineState, now: Double
     ) -> (ActionRecord, ActionPlan?) {
         var record = record
-        record.decision = Decision(.queued, record.decision.reason == .manualRequest ? .manualRequest : .ruleMatched, detail)
+        record.decision = Decision(
+            .queued, record.decision.reason == .manualRequest ? .manualRequest : .ruleMatched, detail)
         record.status = .queued
-        engine.safety.recordAction(plan.domainUUID, name: plan.domainName, at: now, window: policy.limits.window.seconds)
+        engine.safety.recordAction(
+            plan.domainUUID, name: plan.domainName, at: now, window: policy.limits.window.seconds)
         engine.safety.pending[plan.id] = plan
         Self.remember(record, in: &engine)
         return (record, plan)

@@ -107,7 +107,10 @@ public final class RemediationEngine: Sendable {
         guard snapshot.libvirtUp else { throw Unavailable(description: "libvirt is not connected") }
         guard let entry = Decider.lookup(key, in: snapshot) else { throw UnknownDomain(key: key) }
         return try decideAndCommit { engine in
-            [self.decideManual(action, entry: entry, options: options, origin: origin, inventory: snapshot, engine: &engine)]
+            [
+                self.decideManual(
+                    action, entry: entry, options: options, origin: origin, inventory: snapshot, engine: &engine)
+            ]
         }[0]
     }
 
@@ -117,7 +120,8 @@ public final class RemediationEngine: Sendable {
         let entry = Decider.lookup(key, in: snapshot)
         return try state.withLock { engine in
             let uuid =
-                entry?.ref.uuid ?? engine.safety.domains.first { $0.key == key.lowercased() || $0.value.name == key }?.key
+                entry?.ref.uuid
+                ?? engine.safety.domains.first { $0.key == key.lowercased() || $0.value.name == key }?.key
             guard let uuid else { throw UnknownDomain(key: key) }
             var safety = engine.safety
             let released = safety.release(uuid)
@@ -131,7 +135,8 @@ public final class RemediationEngine: Sendable {
             let name = entry?.ref.name ?? engine.safety.domains[uuid]?.name ?? key
             logger.notice(
                 "quarantine released", metadata: ["domain": "\(name)", "principal": "\(origin.principal)"])
-            var record = AuditRecord(time: clock(), event: .decision, source: origin.source, principal: origin.principal)
+            var record = AuditRecord(
+                time: clock(), event: .decision, source: origin.source, principal: origin.principal)
             record.domain = name
             record.domainUUID = uuid
             record.decision = "released"
@@ -153,8 +158,10 @@ public final class RemediationEngine: Sendable {
     public func publishStatus() {
         let now = clock()
         let (inProgress, quarantined) = state.withLock { engine in
-            (engine.running.count + engine.queues.values.reduce(0) { $0 + $1.count },
-             engine.safety.quarantinedCount(now: now))
+            (
+                engine.running.count + engine.queues.values.reduce(0) { $0 + $1.count },
+                engine.safety.quarantinedCount(now: now)
+            )
         }
         telemetry.status(
             inProgress: inProgress, quarantined: quarantined, breakerOpen: decider.breakerOpen(inventory()) != nil,

@@ -26,7 +26,8 @@ public struct LabelMatcher: Sendable, Equatable, CustomStringConvertible {
     public init(parsing text: String) throws {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard let nameEnd = trimmed.firstIndex(where: { $0 == "=" || $0 == "!" }) else {
-            throw MatcherError(text: text, reason: "expected name=\"value\", name!=\"value\", name=~\"re\" or name!~\"re\"")
+            throw MatcherError(
+                text: text, reason: "expected name=\"value\", name!=\"value\", name=~\"re\" or name!~\"re\"")
         }
         let name = trimmed[..<nameEnd].trimmingCharacters(in: .whitespaces)
         guard Self.isLabelName(name) else {

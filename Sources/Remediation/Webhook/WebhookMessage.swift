@@ -61,7 +61,9 @@ extension WebhookMessage {
                 throw WebhookDecodingError(reason: "alerts[\(index)].startsAt: not an RFC 3339 time")
             }
             alerts.append(
-                Alert(status: alert.status, labels: alert.labels, startsAt: alert.startsAt, fingerprint: alert.fingerprint))
+                Alert(
+                    status: alert.status, labels: alert.labels, startsAt: alert.startsAt, fingerprint: alert.fingerprint
+                ))
         }
         return WebhookMessage(
             receiver: wire.receiver ?? "", groupKey: wire.groupKey ?? "", status: wire.status,

@@ -5,13 +5,20 @@ import Hummingbird
 import KVMCore
 import Logging
 import NIOCore
+import Remediation
 
 @main
 struct KVMAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kvm-agent",
         abstract: "Monitoring agent for a KVM host: libvirt domains, vCPUs and host capability as Prometheus metrics.",
-        version: AgentVersion.current)
+        version: AgentVersion.current,
+        subcommands: [CheckConfigCommand.self])
+
+    @Option(
+        name: .customLong("config.file"),
+        help: "Remediation policy (YAML). Without it the action API is off; check it with `kvm-agent check-config`.")
+    var configFile: String?
 
     @Option(name: .customLong("web.listen-address"), help: "Address to listen on, host:port.")
     var listenAddress = ":9760"
@@ -55,9 +62,12 @@ struct KVMAgentCommand: AsyncParsableCommand {
         guard let format = LineLogHandler.Format(rawValue: logFormat) else {
             throw ValidationError("--log.format: \"\(logFormat)\" is not one of logfmt, json")
         }
-        let configuration = AgentConfiguration(
+        var configuration = AgentConfiguration(
             listenHost: address.host, listenPort: address.port, telemetryPath: telemetryPath, libvirtURI: libvirtURI,
             collector: .init(interval: interval, timeout: timeout))
+        if let configFile {
+            configuration.policy = try flag("config.file") { try Policy.load(path: configFile) }
+        }
         return (configuration, level, format)
     }
 
@@ -73,12 +83,22 @@ struct KVMAgentCommand: AsyncParsableCommand {
                 "libvirt_uri": "\(configuration.libvirtURI)",
                 "host": "\(demo ? "demo host (libvirt test driver)" : "real libvirt daemon")",
             ])
-        let app = Agent.buildApplication(configuration, logger: logger)
+        let app = try build(configuration, logger: logger)
         do {
             try await app.runService()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
             logger.error("--web.listen-address \(listenAddress): address already in use")
             throw ExitCode(2)
+        }
+    }
+
+    /// A policy, state or tokens file that cannot be used stops the agent with the reason.
+    private func build(_ configuration: AgentConfiguration, logger: Logger) throws -> some ApplicationProtocol {
+        do {
+            return try Agent.buildApplication(configuration, logger: logger)
+        } catch {
+            logger.error("cannot start: \(error)")
+            throw ExitCode(1)
         }
     }
 }

@@ -1,0 +1,70 @@
+import Prometheus
+import Remediation
+
+/// `kvm_agent_remediation_*` and `kvm_agent_http_requests_total`, on the agent's registry.
+final class RemediationMetrics: RemediationTelemetry {
+    private let registry: PrometheusCollectorRegistry
+    private let inProgress: Gauge
+    private let quarantined: Gauge
+    private let breakerOpen: Gauge
+    private let dryRun: Gauge
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+        inProgress = registry.makeGauge(
+            descriptor: Self.name("remediation_actions_in_progress", "", "Remediation actions queued or running."))
+        quarantined = registry.makeGauge(
+            descriptor: Self.name(
+                "remediation_quarantined_domains", "", "Domains quarantined after too many actions, until released."))
+        breakerOpen = registry.makeGauge(
+            descriptor: Self.name(
+                "remediation_breaker_open", "",
+                "1 while too many managed domains are down and every action is refused, else 0."))
+        dryRun = registry.makeGauge(
+            descriptor: Self.name(
+                "remediation_dry_run", "", "1 when the policy's global dry run is on (decisions only), else 0."))
+        for action in RemediationAction.allCases {
+            for result in ActionResult.allCases { _ = actions(action, result) }
+            _ = duration(action)
+        }
+    }
+
+    private func actions(_ action: RemediationAction, _ result: ActionResult) -> Counter {
+        registry.makeCounter(
+            descriptor: Self.name(
+                "remediation_actions", "total", "Remediation actions executed, by action and result."),
+            labels: [("action", action.rawValue), ("result", result.rawValue)])
+    }
+
+    private func duration(_ action: RemediationAction) -> ValueHistogram {
+        registry.makeValueHistogram(
+            descriptor: Self.name(
+                "remediation_action_duration", "seconds", "Time from an action's start to its confirmed outcome."),
+            labels: [("action", action.rawValue)], buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600])
+    }
+
+    func decided(_ decision: Decision) {
+        registry.makeCounter(
+            descriptor: Self.name(
+                "remediation_decisions", "total", "Decisions on alerts and manual requests, by decision and reason."),
+            labels: [("decision", decision.kind.rawValue), ("reason", decision.reason.rawValue)]
+        ).increment()
+    }
+
+    func actionFinished(_ action: RemediationAction, result: ActionResult, seconds: Double) {
+        actions(action, result).increment()
+        duration(action).record(seconds)
+    }
+
+    func status(inProgress: Int, quarantined: Int, breakerOpen: Bool, dryRun: Bool) {
+        self.inProgress.set(Double(inProgress))
+        self.quarantined.set(Double(quarantined))
+        self.breakerOpen.set(breakerOpen ? 1.0 : 0.0)
+        self.dryRun.set(dryRun ? 1.0 : 0.0)
+    }
+
+    static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "kvm_agent", metricName: metric, unitName: unit, helpText: help)
+    }
+}
