@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Remediation
 import Testing
 
 enum Repo {
@@ -19,14 +20,15 @@ enum Repo {
 
 /// Runs the whole agent in-process (supervisor, collector, HTTP) and hands the test an HTTP client.
 func withAgent<T: Sendable>(
-    uri: String, interval: Duration = .seconds(60), timeout: Duration = .seconds(2),
+    uri: String, interval: Duration = .seconds(60), timeout: Duration = .seconds(2), policy: Policy? = nil,
     _ body: @Sendable (any TestClientProtocol) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "kvm-agent-test")
     logger.logLevel = ProcessInfo.processInfo.environment["KVM_AGENT_TEST_LOG"] == nil ? .critical : .debug
-    let configuration = AgentConfiguration(
+    var configuration = AgentConfiguration(
         listenHost: "127.0.0.1", listenPort: 0, libvirtURI: uri,
         collector: .init(interval: interval, timeout: timeout))
+    configuration.policy = policy
     return try await Agent.buildApplication(configuration, logger: logger).test(.live, body)
 }
 
