@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 # shellcheck source=lib/packages.sh
 source scripts/lib/packages.sh
 # promtool (package prometheus) checks the exposition.
-ensure_packages test "${BUILD_PACKAGES[@]}" prometheus
+# promtool checks metrics; openssl makes the TLS tests' certificates; curl is their client and the
+# client of tests that kill the agent.
+ensure_packages test "${BUILD_PACKAGES[@]}" prometheus openssl curl
 bash scripts/libvirtd-up.sh
 bash scripts/guests/build-linux-guest.sh >/dev/null
 

@@ -9,6 +9,7 @@ import NIOPosix
 import Prometheus
 import Remediation
 import ServiceLifecycle
+import WebSecurity
 
 /// Composes the agent: libvirt supervision, the collector loop and the HTTP server, as services of one
 /// Hummingbird application, so that tests can run the whole agent in-process without the CLI.
@@ -21,8 +22,9 @@ public enum Agent {
         let store = InventoryStore()
         let registry = PrometheusCollectorRegistry()
         let telemetry = AgentTelemetry(registry: registry, version: configuration.version)
+        let web = configuration.web ?? WebConfiguration()
+        let server = try web.serverBuilder()
         let pool = NIOThreadPool(numberOfThreads: configuration.collector.libvirtThreads)
-        pool.start()
         let hypervisor = LibvirtHypervisor(pool: pool)
         let remediation = try configuration.policy.map { policy in
             try RemediationModule(
@@ -58,14 +60,25 @@ public enum Agent {
             store: store, telemetryPath: configuration.telemetryPath, version: configuration.version)
         let router = Router()
         router.add(middleware: RequestCounting { telemetry.httpRequest(endpoint: $0, code: $1) })
+        // Basic auth covers every endpoint, except action API requests that bring a bearer token: those are
+        // checked against the tokens file instead (a request cannot carry both kinds of Authorization).
+        router.add(
+            middleware: WebSecurityMiddleware(
+                configuration: web,
+                bypass: { request in
+                    request.uri.path.hasPrefix("/api/")
+                        && request.headers[.authorization]?.lowercased().hasPrefix("bearer ") == true
+                }))
         routes.register(on: router)
         remediation?.routes.register(on: router)
         var services: [any Service] = [
             supervisor.cancelOnShutdown(), CollectorService(collector: collector), ThreadPoolService(pool: pool),
         ]
         if let remediation { services.append(EngineService(engine: remediation.engine)) }
+        // Started last, so that nothing above that throws leaves its threads behind.
+        pool.start()
         return Application(
-            router: router,
+            router: router, server: server,
             configuration: .init(
                 address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "kvm-agent"),
             services: services,

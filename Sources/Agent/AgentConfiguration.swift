@@ -1,9 +1,12 @@
 import Remediation
+import WebSecurity
 
 /// Everything the agent is started with; the CLI fills it from flags, tests build it directly.
 public struct AgentConfiguration: Sendable {
     /// The remediation policy; nil leaves the action API off.
     public var policy: Policy?
+    /// `--web.config.file`: TLS, client certificates and basic auth for every endpoint; nil serves plain HTTP.
+    public var web: WebConfiguration?
     /// Names this host answers to besides its hostname and FQDN, which are found at start.
     public var extraHostNames: [String] = []
     public var listenHost: String

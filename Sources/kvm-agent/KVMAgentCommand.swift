@@ -6,6 +6,7 @@ import KVMCore
 import Logging
 import NIOCore
 import Remediation
+import WebSecurity
 
 @main
 struct KVMAgentCommand: AsyncParsableCommand {
@@ -19,6 +20,11 @@ struct KVMAgentCommand: AsyncParsableCommand {
         name: .customLong("config.file"),
         help: "Remediation policy (YAML). Without it the action API is off; check it with `kvm-agent check-config`.")
     var configFile: String?
+
+    @Option(
+        name: .customLong("web.config.file"),
+        help: "TLS, client-certificate and basic-auth settings in the exporter-toolkit format.")
+    var webConfigFile: String?
 
     @Option(name: .customLong("web.listen-address"), help: "Address to listen on, host:port.")
     var listenAddress = ":9760"
@@ -65,6 +71,9 @@ struct KVMAgentCommand: AsyncParsableCommand {
         var configuration = AgentConfiguration(
             listenHost: address.host, listenPort: address.port, telemetryPath: telemetryPath, libvirtURI: libvirtURI,
             collector: .init(interval: interval, timeout: timeout))
+        if let webConfigFile {
+            configuration.web = try flag("web.config.file") { try WebConfiguration.load(path: webConfigFile) }
+        }
         if let configFile {
             configuration.policy = try flag("config.file") { try Policy.load(path: configFile) }
         }

@@ -1,0 +1,67 @@
+import HummingbirdCore
+import HummingbirdTLS
+import NIOCore
+import NIOSSL
+
+extension WebConfiguration {
+    /// The Hummingbird server for this configuration: plain HTTP/1.1 without `tls_server_config`, otherwise
+    /// HTTP/1.1 over TLS with the configured versions, suites, curves and client-certificate policy.
+    ///
+    /// - Parameter http1: Settings for the HTTP/1.1 channel (idle timeout, decoder limits).
+    public func serverBuilder(http1: HTTP1Channel.Configuration = .init()) throws -> HTTPServerBuilder {
+        guard let tls = self.tls else { return .http1(configuration: http1) }
+        let channelConfiguration = tls.makeChannelConfiguration()
+        // Fail here, where the caller expects configuration errors, rather than when the server starts.
+        _ = try NIOSSLContext(configuration: channelConfiguration.tlsConfiguration)
+        guard !tls.clientAllowedSANs.isEmpty else {
+            return try .tls(.http1(configuration: http1), configuration: channelConfiguration)
+        }
+        // HummingbirdTLS has no hook that runs after BoringSSL has verified the chain (its custom callback
+        // replaces verification instead), so the SAN check sits in its own handler right behind the TLS handler.
+        let policy = ClientSANPolicy(allowed: tls.clientAllowedSANs)
+        return HTTPServerBuilder { responder in
+            try TLSChannel(
+                ClientSANCheckingChannel(
+                    base: HTTP1Channel(responder: responder, configuration: http1), policy: policy),
+                configuration: channelConfiguration)
+        }
+    }
+}
+
+extension TLSSettings {
+    func makeTLSConfiguration() -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: self.certificateChain.map { .certificate($0) },
+            privateKey: .privateKey(self.privateKey))
+        configuration.minimumTLSVersion = self.minimumVersion
+        configuration.maximumTLSVersion = self.maximumVersion
+        if !self.cipherSuites.isEmpty { configuration.cipherSuiteValues = self.cipherSuites }
+        if !self.curves.isEmpty { configuration.curves = self.curves }
+        // Never fall back to the system store: only the configured CAs may vouch for clients.
+        configuration.trustRoots = .certificates(self.clientCAs)
+        configuration.sendCANameList = !self.clientCAs.isEmpty
+        switch self.clientAuth {
+        case .noClientCert:
+            configuration.certificateVerification = .none
+        case .requestClientCert, .verifyClientCertIfGiven:
+            configuration.certificateVerification = .optionalVerification
+        case .requireAnyClientCert, .requireAndVerifyClientCert:
+            configuration.certificateVerification = .noHostnameVerification
+        }
+        return configuration
+    }
+
+    func makeChannelConfiguration() -> TLSChannelConfiguration {
+        let configuration = self.makeTLSConfiguration()
+        switch self.clientAuth {
+        case .requestClientCert, .requireAnyClientCert:
+            // These modes ask for (or demand) a certificate without judging it; NIOSSL's only way to take a
+            // certificate unverified is a callback that accepts whatever is presented.
+            return TLSChannelConfiguration(
+                tlsConfiguration: configuration,
+                customVerificationCallback: { _, promise in promise.succeed(.certificateVerified) })
+        case .noClientCert, .verifyClientCertIfGiven, .requireAndVerifyClientCert:
+            return TLSChannelConfiguration(tlsConfiguration: configuration)
+        }
+    }
+}
