@@ -165,6 +165,7 @@ let package = Package(
             dependencies: [
                 "Agent", "KVMCore", "Libvirt", "Remediation",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -42,4 +42,31 @@ import Testing
             #expect(result.output.contains("address already in use"), "\(result.output)")
         }
     }
+
+    /// The shipped example policy passes, with dry run on; a broken one fails naming the line.
+    @Test func checkConfig() throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "kvm-agent-check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "alertmanager webhook 0123456789abcdef0123\n".write(
+            to: directory.appending(path: "tokens"), atomically: true, encoding: .utf8)
+        let example = try String(contentsOf: Repo.root.appending(path: "deploy/remediation.yml"), encoding: .utf8)
+            .replacingOccurrences(of: "tokens_file: /etc/kvm-agent/tokens", with: "tokens_file: tokens")
+        let good = directory.appending(path: "good.yml").path
+        try example.write(toFile: good, atomically: true, encoding: .utf8)
+        let ok = try agent("check-config", good)
+        #expect(ok.status == 0, "\(ok.output)")
+        #expect(ok.output.contains("global dry run on"), "\(ok.output)")
+
+        let bad = directory.appending(path: "bad.yml").path
+        try example.replacingOccurrences(of: "action: shutdown", with: "action: reboot").write(
+            toFile: bad, atomically: true, encoding: .utf8)
+        let failed = try agent("check-config", bad)
+        #expect(failed.status == 1)
+        #expect(failed.output.contains("line "), "\(failed.output)")
+        #expect(failed.output.contains("must be start or shutdown"), "\(failed.output)")
+
+        let noTokens = try agent("check-config", Repo.root.appending(path: "deploy/remediation.yml").path)
+        #expect(noTokens.status == 1)
+    }
 }

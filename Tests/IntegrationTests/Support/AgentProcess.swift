@@ -8,7 +8,12 @@ struct AgentProcess {
     let port: Int
     let logPath: String
 
-    init(policy: String, uri: String = RealLibvirtd.uri) throws {
+    let scheme: String
+    /// Added to every curl call: CA file, credentials.
+    var curlOptions: [String] = []
+
+    init(policy: String?, uri: String = RealLibvirtd.uri, extra: [String] = [], tls: Bool = false) throws {
+        scheme = tls ? "https" : "http"
         port = try Self.freePort()
         logPath = FileManager.default.temporaryDirectory.appending(path: "kvm-agent-\(UUID().uuidString).log").path
         var actions = posix_spawn_file_actions_t()
@@ -16,10 +21,11 @@ struct AgentProcess {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let arguments = [
-            Repo.agentBinary.path, "--web.listen-address", "127.0.0.1:\(port)", "--libvirt.uri", uri,
-            "--config.file", policy, "--collector.interval", "10m",
-        ]
+        let arguments =
+            [
+                Repo.agentBinary.path, "--web.listen-address", "127.0.0.1:\(port)", "--libvirt.uri", uri,
+                "--collector.interval", "10m",
+            ] + (policy.map { ["--config.file", $0] } ?? []) + extra
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
@@ -27,6 +33,8 @@ struct AgentProcess {
         guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL) }
         self.pid = pid
     }
+
+    var base: String { "\(scheme)://127.0.0.1:\(port)" }
 
     /// SIGKILL and reap; safe to call twice.
     func kill() {
@@ -37,7 +45,7 @@ struct AgentProcess {
 
     func curl(_ arguments: [String]) throws -> APIAnswer {
         let result = try run(
-            "/usr/bin/curl", ["-s", "-m", "5", "-w", "\n%{http_code}"] + arguments)
+            "/usr/bin/curl", ["-s", "-m", "5", "-w", "\n%{http_code}"] + curlOptions + arguments)
         let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
         let code = Int(lines.last ?? "") ?? 0
         return APIAnswer(status: .init(code: code), text: lines.dropLast().joined(separator: "\n"))
@@ -46,19 +54,19 @@ struct AgentProcess {
     func post(_ path: String, _ json: String, token: String = RemediationFixture.webhookToken) throws -> APIAnswer {
         try curl([
             "-X", "POST", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json",
-            "--data-binary", json, "http://127.0.0.1:\(port)\(path)",
+            "--data-binary", json, "\(base)\(path)",
         ])
     }
 
     func get(_ path: String, token: String = RemediationFixture.apiToken) throws -> APIAnswer {
-        try curl(["-H", "Authorization: Bearer \(token)", "http://127.0.0.1:\(port)\(path)"])
+        try curl(["-H", "Authorization: Bearer \(token)", "\(base)\(path)"])
     }
 
     /// Until the agent lists `domain` on /metrics.
     func waitUntilReady(domain: String, within deadline: Duration = .seconds(30)) async throws {
         let end = ContinuousClock.now + deadline
         while ContinuousClock.now < end {
-            if let answer = try? curl(["http://127.0.0.1:\(port)/metrics"]), answer.status == .ok,
+            if let answer = try? curl(["\(base)/metrics"]), answer.status == .ok,
                 Scrape(answer.text).state(of: domain) != nil
             {
                 return
