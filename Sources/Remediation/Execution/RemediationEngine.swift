@@ -176,10 +176,7 @@ public final class RemediationEngine: Sendable {
         let (results, wake) = try state.withLock { current -> ([(ActionRecord, ActionPlan?)], [String]) in
             var engine = current
             let results = decide(&engine)
-            guard results.contains(where: { $0.1 != nil }) || engine.safety != current.safety else {
-                current = engine
-                return (results, [])
-            }
+            // Saved even when nothing was queued: decision ids and quarantines must not repeat after a restart.
             do {
                 try stateFile.save(engine.safety)
             } catch {
