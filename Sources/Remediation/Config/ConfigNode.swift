@@ -125,6 +125,7 @@ struct ConfigNode {
     private static func line(of error: YamlError) -> Int {
         switch error {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): mark.line
+        case .duplicatedKeysInMapping(_, let context): context.mark.line
         default: 0
         }
     }
@@ -132,6 +133,8 @@ struct ConfigNode {
     private static func problem(of error: YamlError) -> String {
         switch error {
         case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): problem
+        // Yams finds duplicate keys before `anyMapping` does; its own description quotes the whole file.
+        case .duplicatedKeysInMapping(let keys, _): "duplicate key " + keys.map { "\"\($0)\"" }.joined(separator: ", ")
         default: "\(error)"
         }
     }
