@@ -22,6 +22,11 @@ import Testing
         #expect(tokens.authenticate(Self.opsToken) == .init(name: "ops", scopes: [.webhook, .api]))
     }
 
+    @Test func windowsLineEndingsAreNotPartOfTheToken() throws {
+        let tokens = try AccessTokens.parse(Self.file.replacingOccurrences(of: "\n", with: "\r\n"))
+        #expect(tokens.authenticate(Self.alertmanagerToken)?.name == "alertmanager")
+    }
+
     @Test func bothTokensOfARotationWork() throws {
         let tokens = try AccessTokens.parse(Self.file)
         #expect(tokens.authenticate(Self.opsToken)?.name == "ops")

@@ -125,6 +125,7 @@ import Testing
         ("tokens_file: t\nlimits:\n  start_timeout: 0s\n", 3, "longer than zero"),
         ("tokens_file: t\nlimits:\n  max_actions: 0\n", 3, "whole number"),
         ("tokens_file: t\nbreaker:\n  max_down_ratio: 1.5\n", 3, "number from"),
+        ("tokens_file: t\nlimits:\n  window: 2h\n  quarantine_for: 1h\n", 4, "must be at least window"),
         (
             Self.startRule + "    matchers:\n      - 'domain~\"x\"'\n",
             7, "expected name="

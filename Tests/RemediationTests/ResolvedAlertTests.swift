@@ -28,6 +28,16 @@ import Testing
         #expect(harness.controller.snapshot.count(.shutdown, "db01") == 1)
     }
 
+    /// Alertmanager may send the firing and the resolved state of one alert in one group notification.
+    @Test func aResolvedAlertLaterInTheSameNotificationCancels() throws {
+        let harness = try EngineHarness(domains: [Self.vm])
+        let alert = Alerts.firing()
+        let records = try harness.handle(alert, Alerts.resolved(alert))
+        #expect(records.map(\.decision.kind) == [.queued, .cancelled])
+        #expect(try harness.savedState().pending.isEmpty)
+        #expect(harness.engine.action(id: records[0].id)?.status == .cancelled)
+    }
+
     @Test func aResolvedAlertCancelsAnActionQueuedBehindARunningOne() async throws {
         let harness = try EngineHarness(domains: [Self.vm])
         harness.controller.hang(Self.vm.ref)

@@ -36,8 +36,10 @@ import Testing
         let records = try harness.handle(
             Alerts.firing(fingerprint: "a"), Alerts.firing(fingerprint: "b"),
             Alerts.firing("KVMDomainHung", fingerprint: "c"))
-        #expect(records.map(\.decision.kind) == [.queued, .skipped, .nothingToDo])
-        #expect(records.map(\.decision.reason) == [.ruleMatched, .cooldown, .alreadyShutOff])
+        // The second start sees the first one queued; the shutdown is judged by where the queued start
+        // leads and meets its cooldown.
+        #expect(records.map(\.decision.kind) == [.queued, .skipped, .skipped])
+        #expect(records.map(\.decision.reason) == [.ruleMatched, .actionPending, .cooldown])
         #expect(try harness.savedState().pending.count == 1)
     }
 
@@ -106,6 +108,17 @@ import Testing
         #expect(try harness.handle(Self.occurrence(2)).first?.decision.reason == .quarantined)
         harness.clock.advance(by: 1)
         #expect(try harness.handle(Self.occurrence(3)).first?.decision.kind == .queued)
+    }
+
+    /// Once a quarantine has run out there is nothing left to release.
+    @Test func anExpiredQuarantineIsNotReleasedAgain() throws {
+        let harness = try seededHarness(
+            actionsAt: [-100, -50],
+            limits: ["max_actions": "2", "cooldown": "1s", "window": "5m", "quarantine_for": "10m"])
+        #expect(try harness.handle(Self.occurrence(1)).first?.decision.reason == .quarantined)
+        harness.clock.advance(by: 600)
+        #expect(try !harness.engine.release("vm_centos7", from: .api("ops")))
+        #expect(try harness.handle(Self.occurrence(2)).first?.decision.kind == .queued)
     }
 
     @Test func releasingAnUnknownDomainThrows() throws {

@@ -38,7 +38,9 @@ public struct AccessTokens: Sendable {
 
     public static func parse(_ text: String, path: String = "tokens") throws -> AccessTokens {
         var entries: [Entry] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Split on any line break: in Swift "\r\n" is one Character, so a tokens file edited on Windows
+        // would otherwise be one line.
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if fields.isEmpty || fields[0].hasPrefix("#") { continue }
             // The token itself never appears in an error: the message names the line only.

@@ -77,6 +77,7 @@ struct Decider {
     func safetyCheck(_ entry: DomainEntry, inventory: Inventory, safety: inout SafetyState, now: Double) -> Decision? {
         let uuid = entry.ref.uuid
         let limits = policy.limits
+        safety.expireQuarantine(uuid, now: now)
         if safety.isQuarantined(uuid, now: now) {
             return Decision(.skipped, .quarantined, "\(entry.ref.name) is quarantined until released or expired")
         }

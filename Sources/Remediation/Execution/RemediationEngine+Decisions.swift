@@ -132,6 +132,7 @@ extension RemediationEngine {
         engine.safety.recordAction(
             plan.domainUUID, name: plan.domainName, at: now, window: policy.limits.window.seconds)
         engine.safety.pending[plan.id] = plan
+        engine.queues[plan.domainUUID, default: []].append(plan)
         Self.remember(record, in: &engine)
         return (record, plan)
     }
@@ -150,6 +151,7 @@ extension RemediationEngine {
             guard let index = plans.firstIndex(where: { $0.alertKey == alertKey }) else { continue }
             let plan = plans[index]
             engine.queues[uuid]?.remove(at: index)
+            if engine.queues[uuid]?.isEmpty == true { engine.queues[uuid] = nil }
             engine.safety.pending[plan.id] = nil
             engine.records[plan.id]?.status = .cancelled
             return Decision(.cancelled, .resolvedCancelled, "action \(plan.id) removed from the queue")

@@ -124,7 +124,7 @@ public final class RemediationEngine: Sendable {
                 ?? engine.safety.domains.first { $0.key == key.lowercased() || $0.value.name == key }?.key
             guard let uuid else { throw UnknownDomain(key: key) }
             var safety = engine.safety
-            let released = safety.release(uuid)
+            let released = safety.release(uuid, now: clock())
             guard released else { return false }
             do {
                 try stateFile.save(safety)
@@ -175,20 +175,19 @@ public final class RemediationEngine: Sendable {
     ) throws -> [ActionRecord] {
         let (results, wake) = try state.withLock { current -> ([(ActionRecord, ActionPlan?)], [String]) in
             var engine = current
+            // Plans join their domain's queue as they are decided, so later alerts of the same notification
+            // see them (action_pending, cancellation by a resolved alert).
             let results = decide(&engine)
+            engine.safety.prune(now: clock(), window: policy.limits.window.seconds)
             // Saved even when nothing was queued: decision ids and quarantines must not repeat after a restart.
             do {
                 try stateFile.save(engine.safety)
             } catch {
                 throw Unavailable(description: "cannot save the state file: \(error)")
             }
-            var wake: [String] = []
-            for case let (_, plan?) in results {
-                if engine.queues[plan.domainUUID] == nil && engine.running[plan.domainUUID] == nil {
-                    wake.append(plan.domainUUID)
-                }
-                engine.queues[plan.domainUUID, default: []].append(plan)
-            }
+            // A lane that was idle before this request needs a drain; a busy one picks the new plans up.
+            let queued = Set(engine.queues.keys)
+            let wake = queued.filter { current.queues[$0] == nil && current.running[$0] == nil }.sorted()
             current = engine
             return (results, wake)
         }

@@ -2,8 +2,7 @@ import Foundation
 
 /// A regular expression or a shell glob that must match a whole string.
 struct AnchoredPattern: Sendable {
-    // NSRegularExpression is immutable after creation and documented as safe to use from several threads.
-    private nonisolated(unsafe) let expression: NSRegularExpression
+    private let expression: NSRegularExpression
 
     init(regex: String) throws {
         do {

@@ -70,6 +70,12 @@ extension SafetyLimits {
         if let value = keys["concurrency"] { concurrency = try value.int(in: 1...64) }
         if let value = keys["start_timeout"] { startTimeout = try value.duration() }
         if let value = keys["force_timeout"] { forceTimeout = try value.duration() }
+        // A shorter quarantine would end while the actions that caused it are still in the window, and the
+        // next alert would quarantine the domain again at once.
+        if let quarantine = quarantineFor, quarantine < window {
+            throw (keys["quarantine_for"] ?? keys["window"] ?? node).error(
+                "quarantine_for (\(quarantine)) must be at least window (\(window)), or until_released")
+        }
     }
 }
 

@@ -57,12 +57,25 @@ public struct SafetyState: Codable, Sendable, Equatable {
     }
 
     /// Lifts a quarantine and forgets the actions that led to it, so the domain starts with a clean count.
-    mutating func release(_ uuid: String) -> Bool {
+    /// False when the domain was not quarantined (or its quarantine had run out).
+    mutating func release(_ uuid: String, now: Double) -> Bool {
+        expireQuarantine(uuid, now: now)
         guard domains[uuid]?.quarantinedAt != nil else { return false }
         domains[uuid]?.quarantinedAt = nil
         domains[uuid]?.quarantineUntil = nil
         domains[uuid]?.actionTimes = []
         return true
+    }
+
+    /// Ends a quarantine that has run out. The actions that caused it are kept: the policy requires
+    /// `quarantine_for` to be at least `window`, so by now they have left the window anyway, and the limit of
+    /// actions per window holds across the quarantine.
+    mutating func expireQuarantine(_ uuid: String, now: Double) {
+        guard let history = domains[uuid], history.quarantinedAt != nil, let until = history.quarantineUntil,
+            until <= now
+        else { return }
+        domains[uuid]?.quarantinedAt = nil
+        domains[uuid]?.quarantineUntil = nil
     }
 
     mutating func prune(now: Double, window: Double) {
@@ -71,12 +84,10 @@ public struct SafetyState: Codable, Sendable, Equatable {
             let keep = seen.sorted { $0.value > $1.value }.prefix(Self.seenLimit)
             seen = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
         }
-        for (uuid, var history) in domains {
+        for uuid in domains.keys {
+            expireQuarantine(uuid, now: now)
+            guard var history = domains[uuid] else { continue }
             history.actionTimes = history.actionTimes.filter { $0 >= now - window }
-            if let until = history.quarantineUntil, until <= now {
-                history.quarantinedAt = nil
-                history.quarantineUntil = nil
-            }
             domains[uuid] = history.actionTimes.isEmpty && history.quarantinedAt == nil ? nil : history
         }
     }

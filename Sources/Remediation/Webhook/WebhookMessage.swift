@@ -115,7 +115,9 @@ extension WebhookMessage {
                 if let index = key.intValue {
                     text += "[\(index)]"
                 } else {
-                    text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
+                    // Label names come from the sender: long ones are cut, so a reason stays short.
+                    let name = key.stringValue.count > 64 ? key.stringValue.prefix(64) + "…" : key.stringValue
+                    text += text.isEmpty ? name : ".\(name)"
                 }
             }
             return text.isEmpty ? "body" : text

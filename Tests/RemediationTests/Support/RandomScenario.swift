@@ -36,7 +36,7 @@ struct RandomScenario {
         }
         let limits = [
             "max_actions": "\(Int.random(in: 1...3, using: &rng))", "cooldown": rng.pick(["1s", "30s", "2m"]),
-            "window": rng.pick(["1m", "1h"]), "quarantine_for": rng.pick(["1m", "until_released"]),
+            "window": rng.pick(["1m", "1h"]), "quarantine_for": rng.pick(["1h", "2h", "until_released"]),
         ]
         policyText = PolicyText.yaml(
             dryRun: rng.chance(0.3), limits: limits, breaker: ["min_domains": "\(Int.random(in: 2...8, using: &rng))"],
