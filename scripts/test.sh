@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 # shellcheck source=lib/packages.sh
 source scripts/lib/packages.sh
 # promtool (package prometheus) checks the exposition.
-# promtool checks metrics; openssl makes the TLS tests' certificates; curl is their client and the
-# client of tests that kill the agent.
-ensure_packages test "${BUILD_PACKAGES[@]}" prometheus openssl curl
+# promtool checks metrics; Prometheus and Alertmanager run in the end-to-end and fleet tests; openssl
+# makes the TLS tests' certificates; curl is the client of tests that run the agent as a process.
+ensure_packages test "${BUILD_PACKAGES[@]}" prometheus prometheus-alertmanager openssl curl
 bash scripts/libvirtd-up.sh
 bash scripts/guests/build-linux-guest.sh >/dev/null
 

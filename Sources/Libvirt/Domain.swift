@@ -154,6 +154,10 @@ public final class Domain: @unchecked Sendable {
         return value != 0
     }
 
+    public func setAutostart(_ on: Bool) throws(LibvirtError) {
+        _ = try check(virDomainSetAutostart(pointer, on ? 1 : 0), "virDomainSetAutostart")
+    }
+
     // Lifecycle operations: used by tests now and by the action module later.
     public func create() throws(LibvirtError) { _ = try check(virDomainCreate(pointer), "virDomainCreate") }
     public func shutdown() throws(LibvirtError) { _ = try check(virDomainShutdown(pointer), "virDomainShutdown") }

@@ -4,51 +4,32 @@ import Testing
 
 /// The kvm-agent binary as a separate process, for tests that kill it.
 struct AgentProcess {
-    let pid: pid_t
+    let daemon: Daemon
     let port: Int
-    let logPath: String
 
     let scheme: String
     /// Added to every curl call: CA file, credentials.
     var curlOptions: [String] = []
 
-    init(policy: String?, uri: String = RealLibvirtd.uri, extra: [String] = [], tls: Bool = false) throws {
+    init(
+        policy: String?, uri: String = RealLibvirtd.uri, extra: [String] = [], tls: Bool = false, port: Int? = nil
+    ) throws {
         scheme = tls ? "https" : "http"
-        port = try Self.freePort()
-        logPath = FileManager.default.temporaryDirectory.appending(path: "kvm-agent-\(UUID().uuidString).log").path
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        self.port = try port ?? Self.freePort()
         let arguments =
             [
-                Repo.agentBinary.path, "--web.listen-address", "127.0.0.1:\(port)", "--libvirt.uri", uri,
-                "--collector.interval", "10m",
+                "--web.listen-address", "127.0.0.1:\(self.port)", "--libvirt.uri", uri, "--collector.interval", "10m",
             ] + (policy.map { ["--config.file", $0] } ?? []) + extra
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
-        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL) }
-        self.pid = pid
+        daemon = try Daemon("agent", Repo.agentBinary.path, arguments)
     }
 
     var base: String { "\(scheme)://127.0.0.1:\(port)" }
 
     /// SIGKILL and reap; safe to call twice.
-    func kill() {
-        _ = Foundation.kill(pid, SIGKILL)
-        var status: Int32 = 0
-        _ = waitpid(pid, &status, 0)
-    }
+    func kill() { daemon.stop() }
 
     func curl(_ arguments: [String]) throws -> APIAnswer {
-        let result = try run(
-            "/usr/bin/curl", ["-s", "-m", "5", "-w", "\n%{http_code}"] + curlOptions + arguments)
-        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
-        let code = Int(lines.last ?? "") ?? 0
-        return APIAnswer(status: .init(code: code), text: lines.dropLast().joined(separator: "\n"))
+        try IntegrationTests.curl(arguments, options: curlOptions)
     }
 
     func post(_ path: String, _ json: String, token: String = RemediationFixture.webhookToken) throws -> APIAnswer {
@@ -73,8 +54,7 @@ struct AgentProcess {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-        Issue.record("agent not ready within \(deadline):\n\(log)")
+        Issue.record("agent not ready within \(deadline):\n\(daemon.log)")
         throw CancellationError()
     }
 

@@ -15,19 +15,21 @@ struct RemediationFixture {
 
     /// `rules` and `extra` are YAML appended to a policy with dry run off, no cooldown to speak of and
     /// this host known as `test-host`.
-    init(domains: [String], rules: String, extra: String = "") throws {
+    init(
+        domains: [String], rules: String, extra: String = "", dryRun: Bool = false, hostNames: [String] = ["test-host"]
+    ) throws {
         directory = FileManager.default.temporaryDirectory.appending(path: "kvm-agent-remediation-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try "alertmanager webhook \(Self.webhookToken)\noperator api \(Self.apiToken)\n".write(
             to: directory.appending(path: "tokens"), atomically: true, encoding: .utf8)
         let names = domains.map { "\"\($0)\"" }.joined(separator: ", ")
         let yaml = """
-            dry_run: false
+            dry_run: \(dryRun)
             state_file: state/remediation-state.json
             audit_log: state/audit.jsonl
             tokens_file: tokens
             host:
-              names: [test-host]
+              names: [\(hostNames.map { "\"\($0)\"" }.joined(separator: ", "))]
             limits:
               cooldown: 1ms
               max_actions: 10

@@ -1,0 +1,60 @@
+import Foundation
+import HTTPTypes
+import Testing
+
+/// A long-running program started for a test (Prometheus, Alertmanager, the agent binary), with its output
+/// in a log file. Killed and reaped by `stop()`.
+struct Daemon {
+    let name: String
+    let pid: pid_t
+    let logPath: String
+
+    init(_ name: String, _ executable: String, _ arguments: [String]) throws {
+        self.name = name
+        logPath =
+            FileManager.default.temporaryDirectory.appending(path: "kvm-agent-\(name)-\(UUID().uuidString).log")
+            .path
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL) }
+        self.pid = pid
+    }
+
+    /// SIGKILL and reap; safe to call twice.
+    func stop() {
+        _ = kill(pid, SIGKILL)
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, 0)
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Polls `condition` every 100 ms until it holds or `deadline` passes; false then, with the log recorded.
+    func wait(
+        for what: String, within deadline: Duration, _ condition: () throws -> Bool
+    ) async throws -> Bool {
+        let end = ContinuousClock.now + deadline
+        while ContinuousClock.now < end {
+            if (try? condition()) == true { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("\(name): \(what) not seen within \(deadline); log:\n\(log.suffix(3000))")
+        return false
+    }
+}
+
+/// curl as the tests' HTTP client for daemons in other processes.
+func curl(_ arguments: [String], options: [String] = []) throws -> APIAnswer {
+    let result = try run("/usr/bin/curl", ["-s", "-m", "5", "-w", "\n%{http_code}"] + options + arguments)
+    let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
+    let code = Int(lines.last ?? "") ?? 0
+    return APIAnswer(status: .init(code: code), text: lines.dropLast().joined(separator: "\n"))
+}
