@@ -41,9 +41,9 @@ import Testing
                 return 1
             }
         }
-        let elapsed = ContinuousClock.now - started
-        #expect(elapsed >= timeout)
-        #expect(elapsed < .seconds(2), "\(elapsed)")
+        // No upper bound on the time: on a loaded machine the timer may run late. That the error came while
+        // the operation was still held at the gate is what shows the deadline did not wait for it.
+        #expect(ContinuousClock.now - started >= timeout)
         #expect(late.withLock { $0 } == 0, "still running")
 
         gate.open()
