@@ -40,6 +40,18 @@ let package = Package(
             dependencies: ["CLibvirt"],
             swiftSettings: upcoming
         ),
+        // C system library: libsystemd (sd_notify, the journal, sd-bus) plus shims for its variadic calls.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // Safe Swift over libsystemd: readiness/watchdog notification, journal logging, unit states.
+        .target(
+            name: "Systemd",
+            dependencies: [
+                "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
         // The agent's model and logic; no C imports, tested against fakes.
         .target(
             name: "KVMCore",
@@ -110,6 +122,7 @@ let package = Package(
             name: "Agent",
             dependencies: [
                 "KVMCore", "HostProbe", "Libvirt", "LibvirtHypervisor", "AgentHTTP", "Remediation", "WebSecurity",
+                "Systemd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -120,7 +133,7 @@ let package = Package(
         .executableTarget(
             name: "kvm-agent",
             dependencies: [
-                "Agent", "KVMCore", "Remediation", "WebSecurity",
+                "Agent", "KVMCore", "Remediation", "Systemd", "WebSecurity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -129,6 +142,18 @@ let package = Package(
         .testTarget(name: "KVMCoreTests", dependencies: ["KVMCore"], swiftSettings: upcoming),
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "KVMCore"], swiftSettings: upcoming),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"], swiftSettings: upcoming),
+        // Helpers shared by test targets: the service manager's end of NOTIFY_SOCKET.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: upcoming),
+        .testTarget(
+            name: "SystemdTests",
+            dependencies: [
+                "Systemd", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
         .testTarget(
             name: "RemediationTests",
             dependencies: [
@@ -163,7 +188,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Agent", "KVMCore", "Libvirt", "Remediation",
+                "Agent", "KVMCore", "Libvirt", "Remediation", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -3,12 +3,14 @@ import Foundation
 import HostProbe
 import Hummingbird
 import KVMCore
+import Libvirt
 import LibvirtHypervisor
 import Logging
 import NIOPosix
 import Prometheus
 import Remediation
 import ServiceLifecycle
+import Systemd
 import WebSecurity
 
 /// Composes the agent: libvirt supervision, the collector loop and the HTTP server, as services of one
@@ -75,6 +77,16 @@ public enum Agent {
             supervisor.cancelOnShutdown(), CollectorService(collector: collector), ThreadPoolService(pool: pool),
         ]
         if let remediation { services.append(EngineService(engine: remediation.engine)) }
+        services.append(
+            HostServicesProbe(store: store, pool: pool, interval: configuration.collector.interval, logger: logger))
+        let listening = ReadinessSignal()
+        if let notifier = ServiceNotifier.fromEnvironment() {
+            services.append(
+                SystemdSupervision(
+                    notifier: notifier, ready: { await listening.wait() },
+                    status: { Self.statusLine(store.snapshot(), uri: configuration.libvirtURI) },
+                    isHealthy: Self.health(configuration.collector, telemetry: telemetry), logger: logger))
+        }
         // Started last, so that nothing above that throws leaves its threads behind.
         pool.start()
         return Application(
@@ -82,7 +94,37 @@ public enum Agent {
             configuration: .init(
                 address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "kvm-agent"),
             services: services,
+            onServerRunning: { _ in listening.signal() },
             logger: logger)
+    }
+
+    /// `systemctl status`'s line: the libvirt URI, whether it is connected, domains running and total.
+    static func statusLine(_ inventory: Inventory, uri: String) -> String {
+        guard inventory.libvirtUp else { return "\(uri): not connected, retrying" }
+        let running = inventory.domains.values.filter { $0.state == .running }.count
+        return "\(uri): connected, \(running) of \(inventory.domains.count) domains running"
+    }
+
+    /// Alive means libvirt's event loop turned lately and the collector finished a pass lately; otherwise the
+    /// watchdog pings stop and systemd restarts the agent.
+    static func health(
+        _ settings: AgentConfiguration.CollectorSettings, telemetry: AgentTelemetry
+    ) -> @Sendable () -> Bool {
+        let started = Date().timeIntervalSince1970
+        // A pass is bounded by per-call deadlines; three intervals plus two deadlines is well past a slow one.
+        let bound = max(60, 3 * settings.interval.seconds + 2 * settings.timeout.seconds)
+        return {
+            let eventLoopTurning = (LibvirtEventLoop.secondsSinceLastTurn ?? 0) < 30
+            let lastPass = telemetry.lastCollectionEnd ?? started
+            return eventLoopTurning && Date().timeIntervalSince1970 - lastPass < bound
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (whole, fraction) = components
+        return Double(whole) + Double(fraction) / 1e18
     }
 }
 

@@ -1,5 +1,6 @@
 import KVMCore
 import Prometheus
+import Synchronization
 
 /// The agent's own metrics, through swift-prometheus's registry. Created with the registry directly rather
 /// than through the swift-metrics facade because only the registry takes HELP text, which every family needs.
@@ -8,6 +9,7 @@ final class AgentTelemetry: CollectorTelemetry {
     private let collections: [CollectionResult: Counter]
     private let lastDuration: Gauge
     private let lastTimestamp: Gauge
+    private let lastEnd = Mutex<Double?>(nil)
     private let reconnects: Counter
     private let connectionLosses: Counter
 
@@ -53,6 +55,7 @@ final class AgentTelemetry: CollectorTelemetry {
         collections[result]?.increment()
         lastDuration.set(durationSeconds)
         lastTimestamp.set(timestamp)
+        lastEnd.withLock { $0 = timestamp }
     }
 
     func httpRequest(endpoint: String, code: Int) {
@@ -62,6 +65,9 @@ final class AgentTelemetry: CollectorTelemetry {
             labels: [("endpoint", endpoint), ("code", String(code))]
         ).increment()
     }
+
+    /// When the last collector pass ended, in seconds since the epoch; nil before the first.
+    var lastCollectionEnd: Double? { lastEnd.withLock { $0 } }
 
     func eventReceived(_ event: LifecycleEvent) {
         eventCounter(event.eventName).increment()

@@ -6,6 +6,7 @@ import KVMCore
 import Logging
 import NIOCore
 import Remediation
+import Systemd
 import WebSecurity
 
 @main
@@ -44,15 +45,23 @@ struct KVMAgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("log.level"), help: "debug, info, warning or error.")
     var logLevel = "info"
 
-    @Option(name: .customLong("log.format"), help: "logfmt or json.")
-    var logFormat = "logfmt"
+    @Option(
+        name: .customLong("log.format"),
+        help: "logfmt, json or journal; default journal when stderr is the systemd journal, else logfmt.")
+    var logFormat: String?
 
     func validate() throws {
         _ = try parsed()
     }
 
     /// Turns every flag into its typed value, naming the flag in the error.
-    func parsed() throws -> (AgentConfiguration, Logger.Level, LineLogHandler.Format) {
+    /// Where log records go: lines on stderr, or the journal with structured fields.
+    enum LogFormat {
+        case line(LineLogHandler.Format)
+        case journal
+    }
+
+    func parsed() throws -> (AgentConfiguration, Logger.Level, LogFormat) {
         func flag<T>(_ name: String, _ body: () throws -> T) throws -> T {
             do { return try body() } catch { throw ValidationError("--\(name): \(error)") }
         }
@@ -65,8 +74,14 @@ struct KVMAgentCommand: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel == "warn" ? "warning" : logLevel) else {
             throw ValidationError("--log.level: \"\(logLevel)\" is not one of debug, info, warning, error")
         }
-        guard let format = LineLogHandler.Format(rawValue: logFormat) else {
-            throw ValidationError("--log.format: \"\(logFormat)\" is not one of logfmt, json")
+        let format: LogFormat
+        switch logFormat ?? (JournalLogHandler.isJournalStream() ? "journal" : "logfmt") {
+        case "journal": format = .journal
+        case let name:
+            guard let line = LineLogHandler.Format(rawValue: name) else {
+                throw ValidationError("--log.format: \"\(name)\" is not one of logfmt, json, journal")
+            }
+            format = .line(line)
         }
         var configuration = AgentConfiguration(
             listenHost: address.host, listenPort: address.port, telemetryPath: telemetryPath, libvirtURI: libvirtURI,
@@ -82,7 +97,12 @@ struct KVMAgentCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (configuration, level, format) = try parsed()
-        LoggingSystem.bootstrap { LineLogHandler(label: $0, format: format, level: level) }
+        LoggingSystem.bootstrap { label in
+            switch format {
+            case .journal: JournalLogHandler(label: label, level: level)
+            case .line(let line): LineLogHandler(label: label, format: line, level: level)
+            }
+        }
         let logger = Logger(label: "kvm-agent")
         let demo = configuration.libvirtURI.hasPrefix("test:")
         logger.info(

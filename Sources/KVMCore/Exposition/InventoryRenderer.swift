@@ -10,6 +10,7 @@ public struct InventoryRenderer: Sendable {
         var writer = ExpositionWriter(reservingCapacity: 4096 + inventory.domains.count * 6000)
         writeLibvirt(inventory, into: &writer)
         writeHost(inventory, into: &writer)
+        writeServices(inventory, into: &writer)
         if inventory.libvirtUp {
             let domains = inventory.sortedDomains
             writeDomains(domains, into: &writer)
@@ -78,6 +79,22 @@ public struct InventoryRenderer: Sendable {
             for (bridge, up) in host.bridges.sorted(by: { $0.key < $1.key }) {
                 samples.add(["bridge": bridge], up)
             }
+        }
+    }
+
+    /// Present only where systemd answers on D-Bus; absent (not 0) elsewhere, since no state is known.
+    private func writeServices(_ inventory: Inventory, into w: inout ExpositionWriter) {
+        guard let services = inventory.hostServices else { return }
+        let units = services.sorted { $0.key < $1.key }
+        w.family(
+            "kvm_host_service_active", .gauge, help: "1 when systemd reports the unit active (libvirtd, virtqemud)."
+        ) { samples in
+            for (unit, state) in units { samples.add(["unit": unit], state.active) }
+        }
+        w.family(
+            "kvm_host_service_enabled", .gauge, help: "1 when the unit is enabled to start at boot, as systemd reports."
+        ) { samples in
+            for (unit, state) in units { samples.add(["unit": unit], state.enabled) }
         }
     }
 

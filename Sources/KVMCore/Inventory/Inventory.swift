@@ -3,6 +3,8 @@ public struct Inventory: Sendable, Equatable {
     public var libvirtUp = false
     public var identity: HypervisorIdentity?
     public var host: HostCapability?
+    /// systemd's view of the libvirt daemons' units; nil where systemd does not answer.
+    public var hostServices: [String: HostServiceState]?
     /// Keyed by UUID.
     public var domains: [String: DomainEntry] = [:]
     /// Bumped on every change, so renderers can cache by it.

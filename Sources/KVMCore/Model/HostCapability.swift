@@ -55,3 +55,14 @@ public struct ProcessSample: Sendable, Equatable {
         self.startTimeSeconds = startTimeSeconds
     }
 }
+
+/// A systemd unit's state, as `systemctl is-active` and `is-enabled` report it.
+public struct HostServiceState: Sendable, Equatable {
+    public var active: Bool
+    public var enabled: Bool
+
+    public init(active: Bool, enabled: Bool) {
+        self.active = active
+        self.enabled = enabled
+    }
+}

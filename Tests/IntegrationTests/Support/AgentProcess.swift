@@ -12,7 +12,8 @@ struct AgentProcess {
     var curlOptions: [String] = []
 
     init(
-        policy: String?, uri: String = RealLibvirtd.uri, extra: [String] = [], tls: Bool = false, port: Int? = nil
+        policy: String?, uri: String = RealLibvirtd.uri, extra: [String] = [], tls: Bool = false, port: Int? = nil,
+        environment: [String: String] = [:]
     ) throws {
         scheme = tls ? "https" : "http"
         self.port = try port ?? Self.freePort()
@@ -20,7 +21,7 @@ struct AgentProcess {
             [
                 "--web.listen-address", "127.0.0.1:\(self.port)", "--libvirt.uri", uri, "--collector.interval", "10m",
             ] + (policy.map { ["--config.file", $0] } ?? []) + extra
-        daemon = try Daemon("agent", Repo.agentBinary.path, arguments)
+        daemon = try Daemon("agent", Repo.agentBinary.path, arguments, environment: environment)
     }
 
     var base: String { "\(scheme)://127.0.0.1:\(port)" }

@@ -9,7 +9,8 @@ struct Daemon {
     let pid: pid_t
     let logPath: String
 
-    init(_ name: String, _ executable: String, _ arguments: [String]) throws {
+    /// `environment` is added to the test process's own.
+    init(_ name: String, _ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         self.name = name
         logPath =
             FileManager.default.temporaryDirectory.appending(path: "kvm-agent-\(name)-\(UUID().uuidString).log")
@@ -22,10 +23,19 @@ struct Daemon {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        var variables = ProcessInfo.processInfo.environment
+        variables.merge(environment) { _, new in new }
+        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
         guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL) }
         self.pid = pid
+    }
+
+    /// SIGTERM, as systemd stops a service; `stop()` still reaps it.
+    func terminate() {
+        _ = kill(pid, SIGTERM)
     }
 
     /// SIGKILL and reap; safe to call twice.
