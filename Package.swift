@@ -139,7 +139,7 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        .testTarget(name: "KVMCoreTests", dependencies: ["KVMCore"], swiftSettings: upcoming),
+        .testTarget(name: "KVMCoreTests", dependencies: ["KVMCore", "TestSupport"], swiftSettings: upcoming),
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "KVMCore"], swiftSettings: upcoming),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"], swiftSettings: upcoming),
         // Helpers shared by test targets: the service manager's end of NOTIFY_SOCKET.
@@ -157,7 +157,7 @@ let package = Package(
         .testTarget(
             name: "RemediationTests",
             dependencies: [
-                "Remediation", "KVMCore",
+                "Remediation", "KVMCore", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,6 +1,7 @@
 import KVMCore
 import Remediation
 import Synchronization
+import TestSupport
 
 /// A `DomainController` held in memory. Actions change the domain's state and deliver the lifecycle event
 /// libvirt would send, through `events`. A domain can ignore graceful shutdown (a guest without ACPI),

@@ -1,10 +1,12 @@
 import Synchronization
 
 /// Holds callers in `wait()` until a test calls `open()`. Not cancellable, like a blocking libvirt call.
-final class Gate: Sendable {
+public final class Gate: Sendable {
+    public init() {}
+
     private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
-    func wait() async {
+    public func wait() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let openAlready = state.withLock { state -> Bool in
                 if state.open { return true }
@@ -15,7 +17,7 @@ final class Gate: Sendable {
         }
     }
 
-    func open() {
+    public func open() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.open = true
             defer { state.waiters = [] }
