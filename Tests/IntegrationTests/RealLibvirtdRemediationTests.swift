@@ -32,7 +32,7 @@ extension RealLibvirtdTests {
             domains: [guest.name], rules: Self.rules(force: false, shutdownTimeout: "30s"))
         defer { fixture.remove() }
         try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(600), policy: try fixture.policy()) { client in
-            let (_, listed) = try await client.scrape(until: { $0.state(of: guest.name) == "shutoff" })
+            let (_, listed) = try await client.scrape(until: { $0.knownState(of: guest.name) == "shutoff" })
             try #require(listed)
             let payload = RemediationFixture.notification(alert: "KVMDomainNotRunning", domain: guest.name)
             let posted = ContinuousClock.now
@@ -71,7 +71,7 @@ extension RealLibvirtdTests {
             domains: [guest.name], rules: Self.rules(force: false, shutdownTimeout: "60s"))
         defer { fixture.remove() }
         try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(600), policy: try fixture.policy()) { client in
-            let (_, listed) = try await client.scrape(until: { $0.state(of: guest.name) == "running" })
+            let (_, listed) = try await client.scrape(until: { $0.knownState(of: guest.name) == "running" })
             try #require(listed)
             let answer = try await client.post(
                 "/api/v1/alertmanager",
@@ -101,7 +101,7 @@ extension RealLibvirtdTests {
             domains: [guest.name], rules: Self.rules(force: true, shutdownTimeout: "3s"))
         defer { fixture.remove() }
         try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(600), policy: try fixture.policy()) { client in
-            let (_, listed) = try await client.scrape(until: { $0.state(of: guest.name) == "running" })
+            let (_, listed) = try await client.scrape(until: { $0.knownState(of: guest.name) == "running" })
             try #require(listed)
             let graceful = try await client.post(
                 "/api/v1/alertmanager",

@@ -237,11 +237,15 @@ import Testing
         #expect(allowed.decision.kind == .queued)
     }
 
-    @Test func aDomainWhoseDefinitionWasNotReadIsSkipped() throws {
+    /// Not yet known is not a refusal: the whole notification gets a 503 and nothing is decided or audited.
+    @Test func aDomainWhoseDefinitionWasNotReadMakesTheSenderRetry() throws {
         let unread = TestDomain("vm_new", 6, configRead: false)
-        let record = try decide(Alerts.firing(domain: "vm_new"), domains: [unread])
-        #expect(record.decision.kind == .skipped)
-        #expect(record.decision.reason == .configNotRead)
+        let harness = try EngineHarness(domains: [unread, Self.vm])
+        #expect(throws: RemediationEngine.Unavailable.self) {
+            try harness.handle(Alerts.firing(fingerprint: "other"), Alerts.firing(domain: "vm_new"))
+        }
+        #expect(try harness.auditRecords().isEmpty)
+        #expect(try harness.savedState().pending.isEmpty)
     }
 
     @Test func everyAlertOfANotificationGetsOneRecord() throws {

@@ -178,6 +178,11 @@ public final class RemediationEngine: Sendable {
             // Plans join their domain's queue as they are decided, so later alerts of the same notification
             // see them (action_pending, cancellation by a resolved alert).
             let results = decide(&engine)
+            // Right after a start or a define the domain's definition may not be read yet: answer 503 so that
+            // Alertmanager retries in seconds, rather than skip the alert until its next repeat, hours away.
+            if let unread = results.first(where: { $0.0.decision.reason == .configNotRead }) {
+                throw Unavailable(description: "the definition of \(unread.0.domain ?? "a domain") is not read yet")
+            }
             engine.safety.prune(now: clock(), window: policy.limits.window.seconds)
             // Saved even when nothing was queued: decision ids and quarantines must not repeat after a restart.
             do {

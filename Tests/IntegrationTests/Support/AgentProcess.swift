@@ -44,12 +44,12 @@ struct AgentProcess {
         try curl(["-H", "Authorization: Bearer \(token)", "\(base)\(path)"])
     }
 
-    /// Until the agent lists `domain` on /metrics.
+    /// Until the agent lists `domain` on /metrics with its definition read.
     func waitUntilReady(domain: String, within deadline: Duration = .seconds(30)) async throws {
         let end = ContinuousClock.now + deadline
         while ContinuousClock.now < end {
             if let answer = try? curl(["\(base)/metrics"]), answer.status == .ok,
-                Scrape(answer.text).state(of: domain) != nil
+                Scrape(answer.text).knownState(of: domain) != nil
             {
                 return
             }

@@ -32,6 +32,13 @@ struct Scrape {
         series("kvm_domain_state").first { $0.labels["domain"] == domain && $0.value == 1 }?.labels["state"]
     }
 
+    /// The state of `domain` once the agent has also read its definition (os_type is known), which the
+    /// action API needs before it decides on the domain.
+    func knownState(of domain: String) -> String? {
+        let read = series("kvm_domain_info").contains { $0.labels["domain"] == domain && $0.labels["os_type"] != "" }
+        return read ? state(of: domain) : nil
+    }
+
     private static func parse(_ line: Substring) -> Sample? {
         guard let valueStart = line.lastIndex(of: " ") else { return nil }
         let series = line[..<valueStart]
