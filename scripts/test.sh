@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Usage: scripts/test.sh [swift test arguments...]
 # The whole test suite on a new machine: installs what it needs, starts virtlogd and libvirtd, builds the
-# test guests' kernel and initramfs, then runs every test, the real-libvirtd ones included.
+# test guests' kernel and initramfs, then runs every test, the real-libvirtd ones included, and last the
+# deployment tests (rules, Alertmanager and unit checks; the .deb built, installed, run and purged).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib/packages.sh
 source scripts/lib/packages.sh
-# promtool (package prometheus) checks the exposition.
 # promtool checks metrics; Prometheus and Alertmanager run in the end-to-end and fleet tests; openssl
 # makes the TLS tests' certificates; curl is the client of tests that run the agent as a process.
 ensure_packages test "${BUILD_PACKAGES[@]}" prometheus prometheus-alertmanager openssl curl
@@ -17,3 +17,7 @@ swift format lint --strict --recursive --parallel Package.swift Sources Tests
 swift build --build-tests
 # Fail, rather than skip, the tests that need the real daemon started above.
 KVM_AGENT_REQUIRE_LIBVIRTD=1 swift test --skip-build "$@"
+# Only for the whole suite: a filtered run (arguments given) is for one part of the Swift tests.
+if [ $# -eq 0 ]; then
+    bash scripts/test-deploy.sh
+fi
