@@ -4,7 +4,7 @@
 # built-in demo host (libvirt's test driver with demo/demo-host.xml), and says which.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=lib/packages.sh
+# shellcheck source=SCRIPTDIR/lib/packages.sh
 source scripts/lib/packages.sh
 ensure_packages run "${BUILD_PACKAGES[@]}" libvirt-clients
 

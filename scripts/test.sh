@@ -5,7 +5,7 @@
 # deployment tests (rules, Alertmanager and unit checks; the .deb built, installed, run and purged).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=lib/packages.sh
+# shellcheck source=SCRIPTDIR/lib/packages.sh
 source scripts/lib/packages.sh
 # promtool checks metrics; Prometheus and Alertmanager run in the end-to-end and fleet tests; openssl
 # makes the TLS tests' certificates; curl is the client of tests that run the agent as a process.
