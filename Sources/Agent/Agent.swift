@@ -144,7 +144,7 @@ struct RemediationModule {
             policy: policy, identities: identities, controller: LibvirtDomainController(hypervisor: hypervisor),
             inventory: { store.snapshot() }, telemetry: RemediationMetrics(registry: registry), logger: logger,
             clock: { Date().timeIntervalSince1970 })
-        routes = ActionRoutes(engine: engine, tokens: tokens)
+        routes = ActionRoutes(engine: engine, tokens: tokens, bodyLimit: policy.api.maxBodyBytes)
         logger.info(
             "remediation enabled",
             metadata: [

@@ -102,6 +102,19 @@ import Testing
         }
     }
 
+    @Test func theBodyLimitIsThePolicys() async throws {
+        let fixture = try RemediationFixture(
+            domains: ["web01"], rules: Self.rules, extra: "api:\n  max_body_bytes: 2048")
+        defer { fixture.remove() }
+        try await withAgent(uri: Repo.demoURI, policy: try fixture.policy()) { client in
+            _ = try await client.scrape(until: DemoHostTests.ready)
+            let small = RemediationFixture.notification(alert: "Rehearsal", domain: "web01")
+            #expect(try await client.post("/api/v1/alertmanager", json: small).status == .ok)
+            let padded = String(repeating: " ", count: 2048) + small
+            #expect(try await client.post("/api/v1/alertmanager", json: padded).status == .contentTooLarge)
+        }
+    }
+
     @Test func unknownFieldsAreAcceptedAndOtherHostsSkipped() async throws {
         try await Self.withActionAgent { client, _ async throws in
             // The shared sample names kvm01.example.net, which is not this host.

@@ -72,6 +72,9 @@ public struct ManualAPISettings: Sendable {
     public var allowOrchestrated = false
     public var allowTransient = false
     public var shutdownTimeout: Duration = .seconds(120)
+    /// Larger request bodies to any action endpoint get 413. Alertmanager's notifications are a few KiB per
+    /// alert; the default leaves room for groups of hundreds.
+    public var maxBodyBytes = 1 << 20
 }
 
 public struct Rule: Sendable {

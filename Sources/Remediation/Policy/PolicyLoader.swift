@@ -115,8 +115,9 @@ extension DomainAllowList {
 extension ManualAPISettings {
     init(_ node: ConfigNode) throws {
         let keys = try node.mapping(keys: [
-            "dry_run", "allow_force", "allow_orchestrated", "allow_transient", "shutdown_timeout",
+            "dry_run", "allow_force", "allow_orchestrated", "allow_transient", "shutdown_timeout", "max_body_bytes",
         ])
+        if let value = keys["max_body_bytes"] { maxBodyBytes = try value.int(in: 1024...(64 << 20)) }
         if let value = keys["dry_run"] { dryRun = try value.bool() }
         if let value = keys["allow_force"] { allowForce = try value.bool() }
         if let value = keys["allow_orchestrated"] { allowOrchestrated = try value.bool() }
