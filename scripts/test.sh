@@ -7,9 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=SCRIPTDIR/lib/packages.sh
 source scripts/lib/packages.sh
-# promtool checks metrics; Prometheus and Alertmanager run in the end-to-end and fleet tests; openssl
-# makes the TLS tests' certificates; curl is the client of tests that run the agent as a process.
-ensure_packages test "${BUILD_PACKAGES[@]}" prometheus prometheus-alertmanager openssl curl
+# promtool checks metrics; Prometheus and Alertmanager run in the end-to-end, fleet and dashboard tests;
+# openssl makes the TLS tests' certificates; curl is the client of tests that run the agent as a process;
+# headless Chromium renders the status page.
+ensure_packages test "${BUILD_PACKAGES[@]}" prometheus prometheus-alertmanager openssl curl chromium
 bash scripts/libvirtd-up.sh
 bash scripts/guests/build-linux-guest.sh >/dev/null
 

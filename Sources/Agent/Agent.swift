@@ -59,7 +59,8 @@ public enum Agent {
             metrics: MetricsSource(
                 store: store, registry: registry, process: { processProbe.sample() },
                 beforeRender: { remediation?.engine.publishStatus() }),
-            store: store, telemetryPath: configuration.telemetryPath, version: configuration.version)
+            store: store, telemetryPath: configuration.telemetryPath, version: configuration.version,
+            recentActions: { remediation?.engine.recentActions(limit: 20) ?? [] })
         let router = Router()
         router.add(middleware: RequestCounting { telemetry.httpRequest(endpoint: $0, code: $1) })
         // Basic auth covers every endpoint, except action API requests that bring a bearer token: those are

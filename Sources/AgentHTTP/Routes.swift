@@ -2,6 +2,7 @@ import CompressNIO
 import Foundation
 import Hummingbird
 import KVMCore
+import Remediation
 
 /// The agent's HTTP surface: metrics, a landing page, liveness and readiness.
 public struct AgentRoutes: Sendable {
@@ -9,12 +10,18 @@ public struct AgentRoutes: Sendable {
     public var store: InventoryStore
     public var telemetryPath: String
     public var version: String
+    /// Recent remediation decisions and actions for the status page; empty when the action module is off.
+    public var recentActions: @Sendable () -> [ActionRecord]
 
-    public init(metrics: MetricsSource, store: InventoryStore, telemetryPath: String, version: String) {
+    public init(
+        metrics: MetricsSource, store: InventoryStore, telemetryPath: String, version: String,
+        recentActions: @escaping @Sendable () -> [ActionRecord] = { [] }
+    ) {
         self.metrics = metrics
         self.store = store
         self.telemetryPath = telemetryPath
         self.version = version
+        self.recentActions = recentActions
     }
 
     static let textFormat = "text/plain; version=0.0.4; charset=utf-8"
@@ -26,7 +33,7 @@ public struct AgentRoutes: Sendable {
         router.get("/") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: self.landingPage())))
+                body: .init(byteBuffer: ByteBuffer(string: self.statusPage())))
         }
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ in
@@ -59,20 +66,8 @@ public struct AgentRoutes: Sendable {
         }
     }
 
-    func landingPage() -> String {
-        """
-        <!DOCTYPE html>
-        <html><head><meta charset="utf-8"><title>kvm-agent</title></head>
-        <body>
-        <h1>kvm-agent</h1>
-        <p>Monitoring for this KVM host's libvirt domains. Version \(version).</p>
-        <ul>
-        <li><a href="\(telemetryPath)">Metrics</a></li>
-        <li><a href="/healthz">Health</a></li>
-        <li><a href="/readyz">Readiness</a> (not ready while libvirt is down)</li>
-        </ul>
-        </body></html>
-
-        """
+    func statusPage() -> String {
+        StatusPage(version: version, telemetryPath: telemetryPath).render(
+            store.snapshot(), actions: recentActions(), now: Date().timeIntervalSince1970)
     }
 }

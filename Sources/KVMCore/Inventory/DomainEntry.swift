@@ -17,6 +17,8 @@ public struct DomainEntry: Sendable, Equatable {
     public var statsTimedOut = false
     /// (event, detail) to how many such events the callback saw.
     public var lifecycleEvents: [LifecycleCounterKey: Double] = [:]
+    /// The last lifecycle event and when it arrived, for the status page.
+    public var lastEvent: LastEvent?
 
     public init(ref: DomainRef, state: DomainState, reason: String) {
         self.ref = ref
@@ -30,6 +32,11 @@ public struct DomainEntry: Sendable, Equatable {
         vcpus = []
         statsTimedOut = timedOut
     }
+}
+
+public struct LastEvent: Sendable, Equatable {
+    public var kind: LifecycleCounterKey
+    public var time: Double
 }
 
 public struct LifecycleCounterKey: Sendable, Hashable, Comparable {

@@ -35,6 +35,7 @@ extension Inventory {
         var entry = domains[uuid] ?? DomainEntry(ref: event.domain, state: .shutoff, reason: "unknown")
         entry.ref = event.domain
         entry.lifecycleEvents[counter, default: 0] += 1
+        entry.lastEvent = LastEvent(kind: counter, time: event.time)
         entry.lastEventAt = event.time
         if event.kind == .defined {
             entry.configStale = true

@@ -1,0 +1,41 @@
+import Foundation
+import KVMCore
+import Testing
+
+@testable import AgentHTTP
+
+/// The status page at `/`: escaped, self-contained, built from the inventory.
+@Suite struct StatusPageTests {
+    static func inventory(_ names: [String]) -> Inventory {
+        var inventory = Inventory()
+        inventory.libvirtUp = true
+        for (index, name) in names.enumerated() {
+            let uuid = String(format: "00000000-0000-4000-8000-%012d", index)
+            var entry = DomainEntry(ref: DomainRef(uuid: uuid, name: name), state: .running, reason: "booted")
+            entry.vcpus = [VCPUInfo(number: 0, state: .running, cpuTimeSeconds: 12.5, physicalCPU: 3, affinity: [3])]
+            inventory.domains[uuid] = entry
+        }
+        return inventory
+    }
+
+    @Test func namesAreEscapedAndNothingIsLoadedFromElsewhere() {
+        let hostile = #"<img src=x onerror="alert(1)">&'"#
+        let page = StatusPage(version: "1.0", telemetryPath: "/metrics").render(
+            Self.inventory([hostile, "web01"]), actions: [], now: 0)
+        #expect(!page.contains("<img"))
+        #expect(page.contains("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&#39;"))
+        #expect(!page.lowercased().contains("<script"))
+        #expect(!page.contains("http://") && !page.contains("https://") && !page.contains("<link"))
+        #expect(page.contains(#"<meta http-equiv="refresh""#))
+        #expect(page.contains(#"<a href="/metrics">"#) && page.contains(#"<a href="/api/v1/actions">"#))
+        #expect(page.contains("0: CPU 3, running, 12.5 s"))
+        #expect(page.contains("2 of 2 running"))
+    }
+
+    @Test func libvirtDownIsSaid() {
+        var inventory = Self.inventory([])
+        inventory.libvirtUp = false
+        let page = StatusPage(version: "1.0", telemetryPath: "/metrics").render(inventory, actions: [], now: 0)
+        #expect(page.contains("not connected"))
+    }
+}
