@@ -122,13 +122,6 @@ public enum Agent {
     }
 }
 
-extension Duration {
-    var seconds: Double {
-        let (whole, fraction) = components
-        return Double(whole) + Double(fraction) / 1e18
-    }
-}
-
 /// The action module's parts, present when a policy is configured.
 struct RemediationModule {
     let engine: RemediationEngine

@@ -5,7 +5,8 @@ import Logging
 import ServiceLifecycle
 
 /// Keeps one connection to libvirt alive: opens it, registers the close and lifecycle callbacks, and when
-/// the daemon goes away marks libvirt down and reconnects with backoff (0.5 s, doubling, capped at 30 s),
+/// the daemon goes away marks libvirt down and reconnects with backoff (0.5 s, doubling, capped at 4 s, so
+/// that a restarted daemon is found within 4 s; a refused connect on a local socket costs next to nothing),
 /// registering every callback again, since a restarted daemon has forgotten them.
 public final class ConnectionSupervisor: Service {
     public struct Hooks: Sendable {
@@ -36,7 +37,7 @@ public final class ConnectionSupervisor: Service {
 
     public init(
         uri: String, hypervisor: LibvirtHypervisor, store: InventoryStore, hooks: Hooks, logger: Logger,
-        firstRetry: Duration = .milliseconds(500), maximumRetry: Duration = .seconds(30),
+        firstRetry: Duration = .milliseconds(500), maximumRetry: Duration = .seconds(4),
         connectTimeout: Duration = .seconds(10)
     ) {
         self.uri = uri

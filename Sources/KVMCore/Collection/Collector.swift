@@ -105,7 +105,7 @@ public final class Collector: Sendable {
         let started = ContinuousClock.now
         let result = await collect()
         let duration = ContinuousClock.now - started
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+        let seconds = duration.seconds
         telemetry?.collectionFinished(result: result, durationSeconds: seconds, timestamp: Date().timeIntervalSince1970)
         if result != .success {
             logger.debug("collection finished", metadata: ["result": "\(result.rawValue)", "seconds": "\(seconds)"])
