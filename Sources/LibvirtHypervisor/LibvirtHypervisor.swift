@@ -42,9 +42,6 @@ public final class LibvirtHypervisor: Hypervisor {
         session.withLock { $0 = nil }
     }
 
-    /// The control connection, for callers that act on domains (tests, later the action module).
-    public var connection: Connection? { session.withLock { $0?.control } }
-
     private func current() throws -> Session {
         guard let session = session.withLock({ $0 }) else { throw NotConnected() }
         return session

@@ -92,19 +92,24 @@ public final class RemediationEngine: Sendable {
     /// Decides every alert of a notification. Throws `Unavailable` without deciding anything when libvirt
     /// is unreachable or the decisions cannot be saved.
     public func handle(_ message: WebhookMessage, from origin: RequestOrigin) throws -> [ActionRecord] {
-        let snapshot = inventory()
-        guard snapshot.libvirtUp else { throw Unavailable(description: "libvirt is not connected") }
+        let snapshot = try connectedInventory()
         return try decideAndCommit { engine in
             message.alerts.map { self.decide($0, origin: origin, inventory: snapshot, engine: &engine) }
         }
+    }
+
+    /// The inventory to decide on; nothing is decided while libvirt is not connected.
+    private func connectedInventory() throws -> Inventory {
+        let snapshot = inventory()
+        guard snapshot.libvirtUp else { throw Unavailable(description: "libvirt is not connected") }
+        return snapshot
     }
 
     /// A start or shutdown asked for through the API.
     public func request(
         _ action: RemediationAction, domain key: String, options: ManualOptions, from origin: RequestOrigin
     ) throws -> ActionRecord {
-        let snapshot = inventory()
-        guard snapshot.libvirtUp else { throw Unavailable(description: "libvirt is not connected") }
+        let snapshot = try connectedInventory()
         guard let entry = Decider.lookup(key, in: snapshot) else { throw UnknownDomain(key: key) }
         return try decideAndCommit { engine in
             [
