@@ -7,7 +7,17 @@ import Testing
 /// Prometheus with the shipped rules, Alertmanager with the shipped receiver. Part of the serialized
 /// real-libvirtd suite.
 extension RealLibvirtdTests {
-    static let shippedRules = Repo.root.appending(path: "deploy/prometheus/rules/kvm-agent.rules.yml").path
+    /// The shipped rules with `keep_firing_for` in seconds instead of minutes, so the alert resolves
+    /// soon after the guest runs again, yet still rides out the failed scrapes of the agent's restart.
+    static func shippedRules(in directory: URL) throws -> String {
+        let rules = try String(
+            contentsOf: Repo.root.appending(path: "deploy/prometheus/rules/kvm-agent.rules.yml"), encoding: .utf8)
+        try #require(rules.contains("keep_firing_for: 2m"), "the shipped rules no longer keep firing for 2m")
+        let path = directory.appending(path: "kvm-agent.rules.yml").path
+        try rules.replacingOccurrences(of: "keep_firing_for: 2m", with: "keep_firing_for: 15s")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
 
     /// The shipped Alertmanager configuration pointed at this agent, with seconds instead of minutes.
     static func shippedAlertmanagerConfig(agentPort: Int, tokenFile: String) throws -> String {
@@ -54,7 +64,7 @@ extension RealLibvirtdTests {
         let tokenFile = live.directory.appending(path: "am.token").path
         try RemediationFixture.webhookToken.write(toFile: tokenFile, atomically: true, encoding: .utf8)
         let stack = try AlertingStack(
-            ruleFiles: [Self.shippedRules],
+            ruleFiles: [try Self.shippedRules(in: live.directory)],
             scrapeConfigs: """
                   - job_name: kvm
                     static_configs: [{targets: ["127.0.0.1:\(port)"]}]
@@ -101,7 +111,9 @@ extension RealLibvirtdTests {
         #expect((rehearsed["decision"] as? [String: Any])?["kind"] as? String == "dry_run")
         #expect(try RealLibvirtd.connect().domain(name: name).state().state == 5, "dry run started the guest")
 
-        // The same port, the live policy, and the domain quarantined in its state file.
+        // The same port, the live policy, and the domain quarantined in its state file. The scrapes
+        // that fail meanwhile must not resolve the alert (keep_firing_for), or it would be a minute
+        // before Alertmanager calls again.
         agent.kill()
         try FileManager.default.createDirectory(
             at: live.directory.appending(path: "state"), withIntermediateDirectories: true)
@@ -126,7 +138,7 @@ extension RealLibvirtdTests {
         try await stage("guest running", on: agent.daemon, within: .seconds(60)) {
             try RealLibvirtd.connect().domain(name: name).state().state == 1
         }
-        try await stage("alert resolved", on: stack.prometheus, within: .seconds(30)) {
+        try await stage("alert resolved", on: stack.prometheus, within: .seconds(45)) {
             try stack.alertState("KVMDomainNotRunning", domain: name) == nil
         }
         try await stage("resolved notification", on: stack.alertmanager, within: .seconds(30)) {
