@@ -58,6 +58,15 @@ final class AgentTelemetry: CollectorTelemetry {
         lastEnd.withLock { $0 = timestamp }
     }
 
+    func hypervisorCallStarted(_ operation: String) {
+        registry.makeCounter(
+            descriptor: Self.name(
+                "libvirt_calls", "total",
+                "Calls the collector made to libvirt, by operation; scrapes make none, they read memory."),
+            labels: [("operation", operation)]
+        ).increment()
+    }
+
     func httpRequest(endpoint: String, code: Int) {
         registry.makeCounter(
             descriptor: Self.name(

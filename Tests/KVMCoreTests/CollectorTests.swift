@@ -125,4 +125,20 @@ import Testing
         #expect(domains[alpha.ref.uuid]?.reason == "user")
         #expect(domains[alpha.ref.uuid]?.stats != nil, "a paused domain is still sampled")
     }
+
+    /// Each call the collector makes is reported once, by operation, and agrees with what the
+    /// hypervisor saw; the agent turns these into kvm_agent_libvirt_calls_total.
+    @Test func everyHypervisorCallIsReportedByOperation() async {
+        let h = CollectorHarness([alpha, bravo, charlie])
+        #expect(await h.collectOnce() == .success)
+        #expect(await h.collectOnce() == .success)
+        let calls = h.telemetry.hypervisorCalls
+        #expect(calls["list_domains"] == 2)
+        #expect(calls["bulk_stats"] == 2)
+        #expect(calls["vcpuinfo"] == 4, "two running domains, two passes")
+        #expect(calls["read_definition"] == 3, "read once per domain, then kept until an event")
+        #expect(calls["vcpuinfo"] == h.fake.calls(.vcpuInfo))
+        #expect(calls["list_domains"] == h.fake.calls(.listDomains))
+        #expect(calls.keys.allSatisfy { !$0.contains(" ") })
+    }
 }

@@ -41,6 +41,9 @@ public enum CollectionResult: String, Sendable, CaseIterable {
 /// Where the collector reports on itself; the agent turns these into its own metrics.
 public protocol CollectorTelemetry: Sendable {
     func collectionFinished(result: CollectionResult, durationSeconds: Double, timestamp: Double)
+    /// A call to the hypervisor is about to be made; `operation` is snake_case (`bulk_stats`, `vcpuinfo`).
+    /// Counted so that an operator can see that scrapes never add libvirt calls.
+    func hypervisorCallStarted(_ operation: String)
 }
 
 /// The collector loop: samples every domain on an interval, and re-lists at once when an event says
@@ -175,6 +178,7 @@ public final class Collector: Sendable {
         _ name: String, key: String?, _ body: @escaping @Sendable (any Hypervisor) async throws -> T
     ) async throws -> T {
         let hypervisor = self.hypervisor
+        telemetry?.hypervisorCallStarted(name.replacingOccurrences(of: " ", with: "_"))
         do {
             return try await withDeadline(
                 options.timeout, operation: name,

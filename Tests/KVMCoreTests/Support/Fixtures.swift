@@ -151,8 +151,15 @@ final class RecordingTelemetry: CollectorTelemetry {
     }
 
     private let state = Mutex<[Report]>([])
+    private let calls = Mutex<[String: Int]>([:])
 
     var reports: [Report] { state.withLock { $0 } }
+    /// Hypervisor calls by operation.
+    var hypervisorCalls: [String: Int] { calls.withLock { $0 } }
+
+    func hypervisorCallStarted(_ operation: String) {
+        calls.withLock { $0[operation, default: 0] += 1 }
+    }
 
     func collectionFinished(result: CollectionResult, durationSeconds: Double, timestamp: Double) {
         state.withLock { $0.append(Report(result: result, durationSeconds: durationSeconds, timestamp: timestamp)) }
