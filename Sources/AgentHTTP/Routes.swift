@@ -48,7 +48,10 @@ public struct AgentRoutes: Sendable {
         var body = ByteBuffer(string: metrics.render())
         var headers: HTTPFields = [.contentType: Self.textFormat]
         if Self.acceptsGzip(request.headers[.acceptEncoding]) {
-            body = try body.compress(with: .gzip())
+            // Prometheus asks for gzip on every scrape. zlib's fastest level takes a third of the default
+            // level's time on a 100-domain exposition (1.3 against 3.7 ms, bench/profile.sh) for a body 17 %
+            // larger (27 against 23 KB of 350 KB).
+            body = try body.compress(with: .gzip(configuration: .init(compressionLevel: .fastestCompression)))
             headers[.contentEncoding] = "gzip"
         }
         headers[.vary] = "Accept-Encoding"

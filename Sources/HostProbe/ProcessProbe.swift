@@ -4,12 +4,21 @@
 import Foundation
 import Glibc
 import KVMCore
+import Synchronization
 
 /// Samples the calling process's CPU, memory, file descriptors and start time from procfs.
 public struct ProcessProbe: Sendable {
     let procRoot: String
     let clockTicksPerSecond: Int
     let pageSize: Int
+    /// The process's start time never changes, and the boot time it is counted from is in the system-wide
+    /// /proc/stat, which the kernel builds anew on each read by summing every CPU's counters: read once,
+    /// not on every scrape (it was over half of a scrape's instructions; see docs/benchmarks.md).
+    private let startTime = StartTime()
+
+    private final class StartTime: Sendable {
+        let seconds = Mutex<Double?>(nil)
+    }
 
     public init(procRoot: String = "/proc") {
         self.init(
@@ -30,7 +39,7 @@ public struct ProcessProbe: Sendable {
     public func sample() -> ProcessSample? {
         guard clockTicksPerSecond > 0,
             let stat = readText("self/stat").flatMap(ProcStat.init(parsing:)),
-            let bootTime = readText("stat").flatMap(Self.parseBootTime)
+            let startTimeSeconds = startTimeSeconds(startTicks: stat.startTimeTicks)
         else { return nil }
         let ticks = Double(clockTicksPerSecond)
         // The listing counts the descriptor opened to read the directory itself, as other clients' counts do.
@@ -41,8 +50,16 @@ public struct ProcessProbe: Sendable {
             virtualMemoryBytes: Double(stat.virtualMemoryBytes),
             openFDs: openFDs,
             maxFDs: readText("self/limits").flatMap(Self.parseMaxOpenFiles),
-            startTimeSeconds: Double(bootTime) + Double(stat.startTimeTicks) / ticks
+            startTimeSeconds: startTimeSeconds
         )
+    }
+
+    private func startTimeSeconds(startTicks: UInt64) -> Double? {
+        if let known = startTime.seconds.withLock({ $0 }) { return known }
+        guard let bootTime = readText("stat").flatMap(Self.parseBootTime) else { return nil }
+        let seconds = Double(bootTime) + Double(startTicks) / Double(clockTicksPerSecond)
+        startTime.seconds.withLock { $0 = seconds }
+        return seconds
     }
 
     private func readText(_ relative: String) -> String? {
@@ -51,19 +68,23 @@ public struct ProcessProbe: Sendable {
 
     /// Boot time in seconds since the epoch, from the `btime` line of the system-wide /proc/stat.
     static func parseBootTime(_ text: String) -> UInt64? {
-        for line in text.split(separator: "\n") {
-            let words = line.split(whereSeparator: \.isWhitespace)
-            if words.count == 2, words[0] == "btime" { return UInt64(words[1]) }
-        }
-        return nil
+        field(after: "btime", in: text).flatMap { UInt64($0) }
     }
 
     /// The soft limit on the "Max open files" line of /proc/<pid>/limits; nil when unlimited or absent.
     static func parseMaxOpenFiles(_ text: String) -> Int? {
-        let prefix = "Max open files"
-        for line in text.split(separator: "\n") where line.hasPrefix(prefix) {
-            let columns = line.dropFirst(prefix.count).split(whereSeparator: \.isWhitespace)
-            return columns.first.flatMap { Int($0) }
+        field(after: "Max open files", in: text).flatMap { Int($0) }
+    }
+
+    /// The first word after `label` on the line that starts with it. Scans UTF-8 bytes: procfs text is
+    /// ASCII, and String's Character-wise splitting cost more than the rest of a scrape together.
+    private static func field(after label: String, in text: String) -> String? {
+        let space = UInt8(ascii: " ")
+        for line in text.utf8.split(separator: UInt8(ascii: "\n")) where line.starts(with: label.utf8) {
+            let rest = line.dropFirst(label.utf8.count)
+            guard rest.first == space || rest.first == UInt8(ascii: "\t") else { continue }
+            return rest.split(whereSeparator: { $0 == space || $0 == UInt8(ascii: "\t") }).first
+                .map { String(decoding: $0, as: UTF8.self) }
         }
         return nil
     }

@@ -64,6 +64,11 @@ import Testing
         #expect(sample.openFDs == 5)
         #expect(sample.maxFDs == 4096)
         #expect(sample.startTimeSeconds == 1_700_000_000 + 1234.56)
+
+        // The system-wide /proc/stat is read for the first sample only: the start time cannot change.
+        try "cpu  1 2 3\nbtime 1800000000\n"
+            .write(to: proc.appendingPathComponent("stat"), atomically: false, encoding: .utf8)
+        #expect(try #require(probe.sample()).startTimeSeconds == 1_700_000_000 + 1234.56)
     }
 
     @Test func missingProcGivesNoSample() {

@@ -93,6 +93,27 @@ import Testing
         #expect(parsed.samples("kvm_other").map(\.value) == ["4"])
     }
 
+    /// Lines are written in place and a repeat is cut off again by UTF-8 offset: multi-byte label values,
+    /// escaped ones, and a repeat far from its first occurrence leave the other lines whole.
+    @Test func duplicatesAmongMultiByteAndEscapedLabelsAreCutCleanly() {
+        var writer = ExpositionWriter()
+        writer.family("kvm_test", .gauge, help: "Test.") { samples in
+            samples.add(["domain": "grüße-☃"], 1)
+            samples.add(["domain": "say \"hi\"\n"], 2)
+            for index in 0..<500 { samples.add(["domain": "d\(index)"], Double(index)) }
+            samples.add(["domain": "grüße-☃"], 3)
+            samples.add(["domain": "say \"hi\"\n"], 4)
+            samples.add(["domain": "grüße-☃!"], 5)
+        }
+        #expect(writer.duplicatesDropped == 2)
+        let parsed = ParsedExposition(writer.output)
+        #expect(parsed.problems.isEmpty, "\(parsed.problems)")
+        #expect(parsed.samples("kvm_test").count == 503)
+        #expect(parsed.value("kvm_test", ["domain": "grüße-☃"]) == "1")
+        #expect(parsed.value("kvm_test", ["domain": "grüße-☃!"]) == "5")
+        #expect(writer.output.hasSuffix("kvm_test{domain=\"grüße-☃!\"} 5\n"))
+    }
+
     @Test func labelsKeepTheirOrder() {
         var writer = ExpositionWriter()
         writer.family("kvm_test", .gauge, help: "Test.") { $0.add(["z": "1", "a": "2", "m": "3"], 1) }
