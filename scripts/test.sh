@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Usage: scripts/test.sh [swift test arguments...]
 # The whole test suite on a new machine: installs what it needs, starts virtlogd and libvirtd, builds the
-# test guests' kernel and initramfs, then runs every test, the real-libvirtd ones included, and last the
-# deployment tests (rules, Alertmanager and unit checks; the .deb built, installed, run and purged).
+# test guests' kernel and initramfs, then runs every test, the real-libvirtd ones included, then the scrape
+# load test on its own, and last the deployment tests (rules, Alertmanager and unit checks; the .deb
+# built, installed, run and purged).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=SCRIPTDIR/lib/packages.sh
 source scripts/lib/packages.sh
 # promtool checks metrics; Prometheus and Alertmanager run in the end-to-end, fleet and dashboard tests;
 # openssl makes the TLS tests' certificates; curl is the client of tests that run the agent as a process;
-# headless Chromium renders the status page.
-ensure_packages test "${BUILD_PACKAGES[@]}" prometheus prometheus-alertmanager openssl curl chromium
+# headless Chromium renders the status page; wrk is the load test's fifty scrapers.
+ensure_packages test "${BUILD_PACKAGES[@]}" prometheus prometheus-alertmanager openssl curl chromium wrk
 bash scripts/libvirtd-up.sh
 bash scripts/guests/build-linux-guest.sh >/dev/null
 
@@ -21,4 +22,8 @@ KVM_AGENT_REQUIRE_LIBVIRTD=1 swift test --skip-build "$@"
 # Only for the whole suite: a filtered run (arguments given) is for one part of the Swift tests.
 if [ $# -eq 0 ]; then
     bash scripts/test-deploy.sh
+    # The scrape load test loads both cores for a minute on purpose: alone, after the rest, on the binary
+    # the .deb ships (built by test-deploy.sh through bench/build.sh's scratch path).
+    KVM_AGENT_BINARY=$(bash bench/build.sh) KVM_AGENT_REQUIRE_LIBVIRTD=1 KVM_AGENT_LOAD_TEST=1 \
+        swift test --skip-build --filter ScrapeLoadTests
 fi

@@ -156,10 +156,15 @@ struct EngineService: Service {
     }
 }
 
+/// Runs the collector loop on its own thread (see `CollectorExecutor`).
 struct CollectorService: Service {
     let collector: Collector
     func run() async throws {
-        await cancelWhenGracefulShutdown { await collector.run() }
+        let executor = CollectorExecutor()
+        defer { executor.shutdown() }
+        await withTaskExecutorPreference(executor) {
+            await cancelWhenGracefulShutdown { await collector.run() }
+        }
     }
 }
 

@@ -13,13 +13,14 @@ struct AgentProcess {
 
     init(
         policy: String?, uri: String = RealLibvirtd.uri, extra: [String] = [], tls: Bool = false, port: Int? = nil,
-        environment: [String: String] = [:]
+        interval: String = "10m", environment: [String: String] = [:]
     ) throws {
         scheme = tls ? "https" : "http"
         self.port = try port ?? Self.freePort()
         let arguments =
             [
-                "--web.listen-address", "127.0.0.1:\(self.port)", "--libvirt.uri", uri, "--collector.interval", "10m",
+                "--web.listen-address", "127.0.0.1:\(self.port)", "--libvirt.uri", uri, "--collector.interval",
+                interval,
             ] + (policy.map { ["--config.file", $0] } ?? []) + extra
         daemon = try Daemon("agent", Repo.agentBinary.path, arguments, environment: environment)
     }
