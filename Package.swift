@@ -10,7 +10,9 @@ let package = Package(
     name: "kvm-agent",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "kvm-agent", targets: ["kvm-agent"])
+        .executable(name: "kvm-agent", targets: ["kvm-agent"]),
+        .library(name: "KVMCore", targets: ["KVMCore"]),
+        .library(name: "Remediation", targets: ["Remediation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
