@@ -3,11 +3,12 @@
 in the same run, on a fleet of halted guests it builds and removes itself (half running, half defined).
 
 Usage: bench/compare.py [--sizes 20,50] [--scrapes 100] [--events 20]
-Run as root after `swift build -c release`; bench/run.sh does the set-up. Prints a Markdown table.
+Run as root after bench/build.sh; bench/run.sh does the set-up. Prints a Markdown table.
 """
 import argparse
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -17,8 +18,10 @@ import urllib.request
 import libvirt
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-AGENT = os.path.join(ROOT, ".build/release/kvm-agent")
+# The build the .deb ships (bench/build.sh); bench/run.sh passes its path.
+AGENT = os.environ.get("KVM_AGENT_BINARY", os.path.join(ROOT, ".build-deb/release/kvm-agent"))
 PEER = "/usr/bin/prometheus-libvirt-exporter"
+FLOOR = os.path.join(ROOT, ".build/bench-floor")
 AGENT_ADDR, PEER_ADDR = "127.0.0.1:19860", "127.0.0.1:19861"
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -69,8 +72,8 @@ def wait_for(predicate, deadline):
 class Fleet:
     """N halted guests, the first half running."""
 
-    def __init__(self, conn, size):
-        self.conn, self.names = conn, [f"kvmbench-{i:03d}" for i in range(size)]
+    def __init__(self, conn, size, prefix="kvmbench"):
+        self.conn, self.names = conn, [f"{prefix}-{i:03d}" for i in range(size)]
 
     def __enter__(self):
         for index, name in enumerate(self.names):
@@ -103,6 +106,14 @@ def start(command, addr):
     return process
 
 
+def _answers_virsh(conn):
+    try:
+        conn.listAllDomains()
+        return True
+    except libvirt.libvirtError:
+        return False
+
+
 def _answers(addr):
     try:
         scrape(addr, timeout=1)
@@ -125,19 +136,21 @@ def measure_scrapes(process, addr, count):
 
 
 def agent_cycle_cpu(process, addr, cycles, interval):
-    """CPU of the agent and libvirtd per collector pass over about `cycles` passes. Nothing scrapes the
-    agent in between (polling /metrics would charge the scrapes to the passes): it sleeps, then counts."""
+    """CPU of the agent and libvirtd per cycle over about `cycles` collector passes, a cycle being one
+    pass and one scrape (as Prometheus scraping at the collector interval): the scrape renders what the
+    pass changed, which the agent does once per change, on the first scrape after it."""
 
-    def passes():
-        body = scrape(addr)[1]
+    def passes(body):
         return sum(float(v) for v in re.findall(r"^kvm_agent_collections_total\{[^}]*\} (\S+)", body, re.M))
 
     daemon = libvirtd_pid()
-    start_passes = passes()
+    start_passes = passes(scrape(addr)[1])
     cpu0, daemon0 = cpu_seconds(process.pid), cpu_seconds(daemon)
-    time.sleep(cycles * interval + interval / 2)
+    for _ in range(cycles):
+        time.sleep(interval)
+        body = scrape(addr)[1]
     cpu, daemon_cpu = cpu_seconds(process.pid) - cpu0, cpu_seconds(daemon) - daemon0
-    done = passes() - start_passes
+    done = passes(body) - start_passes
     return cpu / done, daemon_cpu / done
 
 
@@ -172,12 +185,59 @@ def crash_between_scrapes(conn, addr, name):
     return count(after) > count(before)
 
 
+def floor_cpu(passes, groups=None):
+    """Client and libvirtd CPU seconds per pass of bench/floor.c: the agent's libvirt calls from C."""
+    command = [FLOOR, str(passes), str(libvirtd_pid())] + ([groups] if groups else [])
+    fields = subprocess.check_output(command).split()
+    return float(fields[1]) / 1000, float(fields[2]) / 1000
+
+
+def libvirtd_by_group(passes):
+    """libvirtd's CPU per pass for each part of the agent's calls, over the listing alone."""
+    listing = floor_cpu(passes, "none")[1]
+    parts = ["cpu-total", "balloon", "vcpu", "interface", "block", "vcpuinfo"]
+    costs = {part: max(0.0, floor_cpu(passes, part)[1] - listing) for part in parts}
+    return listing, costs
+
+
+def stuck_guest_scrapes(addr, pid, count, timeout):
+    """Scrapes while one running guest's qemu is stopped (SIGSTOP): latencies, or None for no answer."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        results = []
+        for _ in range(count):
+            try:
+                results.append(scrape(addr, timeout=timeout)[0])
+            except OSError:
+                results.append(None)
+        return results
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def describe_stuck(results, timeout):
+    answered = [r for r in results if r is not None]
+    text = f"{len(answered)} of {len(results)} answered"
+    if answered:
+        text += f", slowest {max(answered) * 1000:.1f} ms"
+    if len(answered) < len(results):
+        text += f" (others: no answer within {timeout} s)"
+    return text
+
+
+def qemu_pid(name):
+    return int(open(f"/run/libvirt/qemu/{name}.pid").read().strip())
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="20,50")
     parser.add_argument("--scrapes", type=int, default=100)
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--cycles", type=int, default=10)
+    parser.add_argument("--floor-passes", type=int, default=30)
+    parser.add_argument("--stuck-scrapes", type=int, default=3)
+    parser.add_argument("--stuck-timeout", type=int, default=30)
     args = parser.parse_args()
     conn = libvirt.open("qemu:///system")
     rows = []
@@ -188,8 +248,11 @@ def main():
             peer = start([PEER, f"--web.listen-address={PEER_ADDR}"], PEER_ADDR)
             p_lat, p_cpu, p_daemon, p_body = measure_scrapes(peer, PEER_ADDR, args.scrapes)
             p_rss = peak_rss_bytes(peer.pid)
-            peer.terminate()
+            p_stuck = stuck_guest_scrapes(PEER_ADDR, qemu_pid(running[-1]), args.stuck_scrapes, args.stuck_timeout)
+            peer.kill()
             peer.wait()
+            # The peer's calls into the stopped guest may still hold libvirtd's workers: let them finish.
+            wait_for(lambda: _answers_virsh(conn), 60)
 
             agent = start([AGENT, f"--web.listen-address={AGENT_ADDR}", "--collector.interval=2s"], AGENT_ADDR)
             wait_for(lambda: len(domains_seen(scrape(AGENT_ADDR)[1])) >= size, 60)
@@ -198,16 +261,26 @@ def main():
             events = event_latency(conn, AGENT_ADDR, running, args.events)
             crash_seen = crash_between_scrapes(conn, AGENT_ADDR, running[0])
             a_rss = peak_rss_bytes(agent.pid)
+            # Its qemu process is a new one by now: the event test restarted the guest.
+            a_stuck = stuck_guest_scrapes(AGENT_ADDR, qemu_pid(running[-1]), args.stuck_scrapes, args.stuck_timeout)
             agent.terminate()
             agent.wait()
+            f_cpu, f_daemon = floor_cpu(args.floor_passes)
+            listing, groups = libvirtd_by_group(args.floor_passes)
 
         ms = lambda s: f"{s * 1000:.1f} ms"
         rows += [
             (size, "scrape latency p50 / p99", f"{ms(percentile(a_lat, 50))} / {ms(percentile(a_lat, 99))}",
              f"{ms(percentile(p_lat, 50))} / {ms(percentile(p_lat, 99))}"),
-            (size, "CPU per cycle: exporter + libvirtd (agent: per collector pass; peer: per scrape)",
+            (size, "CPU per cycle: exporter + libvirtd (agent: a collector pass and a scrape; peer: a scrape)",
              f"{ms(a_cycle_cpu)} + {ms(a_cycle_daemon)}",
              f"{ms(p_cpu / args.scrapes)} + {ms(p_daemon / args.scrapes)}"),
+            (size, "CPU per cycle, the libvirt floor (the agent's calls from C): client + libvirtd",
+             f"{ms(f_cpu)} + {ms(f_daemon)}", "—"),
+            (size, "agent + libvirtd above the floor", f"{((a_cycle_cpu + a_cycle_daemon) / (f_cpu + f_daemon) - 1) * 100:+.0f} %",
+             "—"),
+            (size, "libvirtd per pass by part (floor): listing, then each part's addition",
+             f"listing {ms(listing)}; " + ", ".join(f"{k} {ms(v)}" for k, v in groups.items()), "—"),
             (size, "peak resident memory", f"{a_rss / 2**20:.1f} MiB", f"{p_rss / 2**20:.1f} MiB"),
             (size, "series", str(len(series(a_body))), str(len(series(p_body)))),
             (size, f"domains that appear (of {size})", str(len(domains_seen(a_body) & set(fleet.names))),
@@ -215,6 +288,8 @@ def main():
             (size, f"event to /metrics p50 / p99 ({len(events)} changes)",
              f"{ms(percentile(events, 50))} / {ms(percentile(events, 99))}" if events else "none seen",
              "next scrape (polls)"),
+            (size, f"scrapes while one guest's qemu is SIGSTOPped ({args.stuck_scrapes})",
+             describe_stuck(a_stuck, args.stuck_timeout), describe_stuck(p_stuck, args.stuck_timeout)),
             (size, "crash and restart between two scrapes", "seen" if crash_seen else "not seen",
              "not seen (no event counters)"),
         ]

@@ -47,7 +47,10 @@ struct ScrapeLoadTests {
         #expect(report.non2xx == nil, "\(result.output)")
         // Scrapes read memory: the collector's calls keep their pace whatever the scrape rate.
         #expect(load.passes > 0 && idle.passes > 0)
-        #expect(load.callsPerSecond <= idle.callsPerSecond * 1.3, "libvirt calls went up under load")
+        // A pass in progress at either reading is counted by its calls but not yet as a pass: hence the slack.
+        #expect(
+            load.callsPerPass <= idle.callsPerPass * 1.25 + 0.5,
+            "libvirt calls per collector pass: \(idle.callsPerPass) idle, \(load.callsPerPass) under load")
         #expect(load.calls < report.requests / 100, "libvirt calls track scrapes")
         // And keep their pace: the collector runs on a thread of its own, not behind the scrapes.
         #expect(
@@ -86,6 +89,7 @@ private struct Reading {
         let seconds: Int
         let endResidentBytes: Int
         var callsPerSecond: Double { (Double(calls) / Double(max(seconds, 1)) * 10).rounded() / 10 }
+        var callsPerPass: Double { Double(calls) / Double(max(passes, 1)) }
     }
 
     func since(_ start: Reading) -> Difference {

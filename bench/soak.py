@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""A soak of the agent: a fleet of halted guests, one scrape a second, a guest destroyed and started
+again every 10 s (two lifecycle events each), for --minutes. Prints resident memory, open file
+descriptors and threads once a minute, then a summary line.
+
+Usage: bench/soak.py [--minutes 30] [--guests 20] [--agent PATH]
+Run as root after bench/build.sh; bench/soak.sh does the set-up.
+"""
+import argparse
+import os
+import re
+import time
+
+import libvirt
+
+from compare import AGENT, Fleet, scrape, start, wait_for, domains_seen
+
+ADDR = "127.0.0.1:19862"
+
+
+def status(pid):
+    text = open(f"/proc/{pid}/status").read()
+    field = lambda name: int(re.search(rf"{name}:\s+(\d+)", text).group(1))
+    return field("VmRSS") / 1024, field("VmHWM") / 1024, len(os.listdir(f"/proc/{pid}/fd")), field("Threads")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--minutes", type=float, default=30)
+    parser.add_argument("--guests", type=int, default=20)
+    parser.add_argument("--agent", default=AGENT)
+    args = parser.parse_args()
+    conn = libvirt.open("qemu:///system")
+    with Fleet(conn, args.guests, prefix="kvmsoak") as fleet:
+        agent = start([args.agent, f"--web.listen-address={ADDR}"], ADDR)
+        wait_for(lambda: len(domains_seen(scrape(ADDR)[1]) & set(fleet.names)) == args.guests, 60)
+        running = fleet.names[: args.guests // 2]
+        began = time.monotonic()
+        first = status(agent.pid)
+        print(f"minute 0: resident {first[0]:.1f} MiB, fds {first[2]}, threads {first[3]}", flush=True)
+        scrapes = changes = failures = 0
+        slowest = 0.0
+        next_report, next_change = 60, 10
+        while (elapsed := time.monotonic() - began) < args.minutes * 60:
+            try:
+                latency, _ = scrape(ADDR, timeout=5)
+                slowest = max(slowest, latency)
+                scrapes += 1
+            except OSError:
+                failures += 1
+            if elapsed >= next_change:
+                domain = conn.lookupByName(running[changes % len(running)])
+                domain.destroy()
+                domain.create()
+                changes += 1
+                next_change += 10
+            if elapsed >= next_report:
+                rss, _, fds, threads = status(agent.pid)
+                print(f"minute {next_report // 60}: resident {rss:.1f} MiB, fds {fds}, threads {threads}", flush=True)
+                next_report += 60
+            time.sleep(max(0.0, 1 - (time.monotonic() - began) % 1))
+        rss, peak, fds, threads = status(agent.pid)
+        agent.terminate()
+        agent.wait()
+    print(
+        f"soak: {args.minutes:g} min, {args.guests} guests, {scrapes} scrapes ({failures} failed, slowest "
+        f"{slowest * 1000:.1f} ms), {changes} destroy+start pairs; resident {first[0]:.1f} MiB at start, "
+        f"{rss:.1f} MiB at end, peak {peak:.1f} MiB; fds {first[2]} -> {fds}; threads {first[3]} -> {threads}")
+
+
+if __name__ == "__main__":
+    main()
