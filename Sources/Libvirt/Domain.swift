@@ -19,10 +19,28 @@ public final class Domain: @unchecked Sendable {
         virDomainFree(pointer)
     }
 
+    /// The UUID in libvirt's form (lowercase, 8-4-4-4-12), formatted here from the raw bytes. libvirt formats
+    /// a domain's UUID with glib's printf for the debug line of every domain API call, logging on or not;
+    /// `virDomainGetUUIDString` formats it a second time. One format less per domain handle and stats record
+    /// is about 3 % of a collector pass's instructions at 100 guests (callgrind).
     static func uuidString(_ pointer: virDomainPtr) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(VIR_UUID_STRING_BUFLEN))
-        guard virDomainGetUUIDString(pointer, &buffer) == 0 else { return "" }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var bytes = [UInt8](repeating: 0, count: Int(VIR_UUID_BUFLEN))
+        guard bytes.withUnsafeMutableBufferPointer({ virDomainGetUUID(pointer, $0.baseAddress) }) == 0 else {
+            return ""
+        }
+        return formatUUID(bytes)
+    }
+
+    static func formatUUID(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(36)
+        for (index, byte) in bytes.enumerated() {
+            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     public struct State: Sendable, Equatable {

@@ -21,6 +21,23 @@ import Testing
         #expect(domains.allSatisfy { $0.uuid.count == 36 })
     }
 
+    /// The UUID is formatted from libvirt's raw bytes: it must read as libvirt's own form, the one in the
+    /// domain's XML, for handles and bulk records alike.
+    @Test func uuidsReadAsInTheDefinition() throws {
+        let connection = try Connection(uri: Self.demoURI)
+        let records = Dictionary(
+            uniqueKeysWithValues: try connection.stats(groups: [.state]).map { ($0.name, $0.uuid) })
+        for domain in try connection.allDomains() {
+            let xml = try domain.xml()
+            let defined = try #require(
+                xml.range(of: "<uuid>").flatMap { start in
+                    xml.range(of: "</uuid>").map { String(xml[start.upperBound..<$0.lowerBound]) }
+                })
+            #expect(domain.uuid == defined, "\(domain.name)")
+            #expect(records[domain.name] == defined, "\(domain.name)")
+        }
+    }
+
     @Test func bulkStatsReturnOneRecordPerDomain() throws {
         let connection = try Connection(uri: Self.demoURI)
         let records = try connection.stats(groups: [.state, .cpuTotal, .block])
