@@ -13,6 +13,21 @@ let upcoming: [SwiftSetting] = [
 // SwiftPM names a path dependency after its folder, which is whatever the clone was called.
 let agent = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent
 
+/// A benchmark executable in the folder of its name, measuring one of the agent's library products.
+func benchmark(_ name: String, measuring product: String) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: [
+            "Tolerances",
+            .product(name: product, package: agent),
+            .product(name: "Benchmark", package: "benchmark"),
+        ],
+        path: name,
+        swiftSettings: upcoming,
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    )
+}
+
 let package = Package(
     name: "kvm-agent-benchmarks",
     platforms: [.macOS(.v15)],
@@ -32,29 +47,9 @@ let package = Package(
             swiftSettings: upcoming
         ),
         // Prometheus exposition of a large inventory, as one scrape of /metrics renders it.
-        .executableTarget(
-            name: "Exposition",
-            dependencies: [
-                "Tolerances",
-                .product(name: "KVMCore", package: agent),
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Exposition",
-            swiftSettings: upcoming,
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
+        benchmark("Exposition", measuring: "KVMCore"),
         // Alertmanager webhook bodies, decoded as POST /api/v1/alertmanager decodes them.
-        .executableTarget(
-            name: "WebhookDecoding",
-            dependencies: [
-                "Tolerances",
-                .product(name: "Remediation", package: agent),
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "WebhookDecoding",
-            swiftSettings: upcoming,
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
+        benchmark("WebhookDecoding", measuring: "Remediation"),
     ],
     swiftLanguageModes: [.v6]
 )
