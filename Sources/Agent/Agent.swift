@@ -60,7 +60,8 @@ public enum Agent {
                 store: store, registry: registry, process: { processProbe.sample() },
                 beforeRender: { remediation?.engine.publishStatus() }),
             store: store, telemetryPath: configuration.telemetryPath, version: configuration.version,
-            recentActions: { remediation?.engine.recentActions(limit: 20) ?? [] })
+            recentActions: { remediation?.engine.recentActions(limit: 20) ?? [] },
+            remediationProblem: { remediation?.engine.storageProblem() })
         let router = Router()
         router.add(middleware: RequestCounting { telemetry.httpRequest(endpoint: $0, code: $1) })
         // Basic auth covers every endpoint, except action API requests that bring a bearer token: those are

@@ -56,6 +56,15 @@ final class RemediationMetrics: RemediationTelemetry {
         duration(action).record(seconds)
     }
 
+    func storageWritable(_ file: String, _ writable: Bool) {
+        registry.makeGauge(
+            descriptor: Self.name(
+                "remediation_storage_writable", "",
+                "1 while the file (audit_log, state_file) can be written, else 0: every action is refused then."),
+            labels: [("file", file)]
+        ).set(writable ? 1.0 : 0.0)
+    }
+
     func status(inProgress: Int, quarantined: Int, breakerOpen: Bool, dryRun: Bool) {
         self.inProgress.set(Double(inProgress))
         self.quarantined.set(Double(quarantined))

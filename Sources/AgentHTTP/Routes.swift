@@ -12,16 +12,21 @@ public struct AgentRoutes: Sendable {
     public var version: String
     /// Recent remediation decisions and actions for the status page; empty when the action module is off.
     public var recentActions: @Sendable () -> [ActionRecord]
+    /// Why remediation cannot work now (its audit log or state file cannot be written), or nil; always nil
+    /// when the action module is off.
+    public var remediationProblem: @Sendable () -> String?
 
     public init(
         metrics: MetricsSource, store: InventoryStore, telemetryPath: String, version: String,
-        recentActions: @escaping @Sendable () -> [ActionRecord] = { [] }
+        recentActions: @escaping @Sendable () -> [ActionRecord] = { [] },
+        remediationProblem: @escaping @Sendable () -> String? = { nil }
     ) {
         self.metrics = metrics
         self.store = store
         self.telemetryPath = telemetryPath
         self.version = version
         self.recentActions = recentActions
+        self.remediationProblem = remediationProblem
     }
 
     static let textFormat = "text/plain; version=0.0.4; charset=utf-8"
@@ -36,12 +41,18 @@ public struct AgentRoutes: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: self.statusPage())))
         }
         router.get("/healthz") { _, _ in "ok\n" }
-        router.get("/readyz") { _, _ in
-            let up = self.store.snapshot().libvirtUp
-            return Response(
-                status: up ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: up ? "ready\n" : "libvirt is not connected\n")))
-        }
+        router.get("/readyz") { _, _ in self.readiness() }
+    }
+
+    /// 200 when libvirt is connected and, with remediation on, its audit log and state file can be written.
+    func readiness() -> Response {
+        var problems: [String] = []
+        if !store.snapshot().libvirtUp { problems.append("libvirt is not connected") }
+        if let problem = remediationProblem() { problems.append(problem) }
+        return Response(
+            status: problems.isEmpty ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(
+                byteBuffer: ByteBuffer(string: problems.isEmpty ? "ready\n" : problems.joined(separator: "\n") + "\n")))
     }
 
     func metricsResponse(_ request: Request) throws -> Response {

@@ -49,7 +49,12 @@ import Testing
                 try await client.post("/api/v1/domains/web01/start", json: nil, token: RemediationFixture.webhookToken)
                     .status == .forbidden)
             #expect(try await client.get("/api/v1/actions", token: nil).status == .unauthorized)
-            #expect(try await client.get("/api/v1/actions", token: RemediationFixture.webhookToken).status == .ok)
+            // The list names domains, UUIDs, fingerprints and principals: a webhook-only token must not read it.
+            #expect(
+                try await client.get("/api/v1/actions", token: RemediationFixture.webhookToken).status == .forbidden)
+            #expect(
+                try await client.get("/api/v1/actions/1", token: RemediationFixture.webhookToken).status == .forbidden)
+            #expect(try await client.get("/api/v1/actions", token: RemediationFixture.apiToken).status == .ok)
         }
     }
 

@@ -48,7 +48,7 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appending(path: "kvm-agent-check-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        try "alertmanager webhook 0123456789abcdef0123\n".write(
+        try "alertmanager webhook 5e8a1c3f7b2d90e46a1f8c3b7d2e0954\n".write(
             to: directory.appending(path: "tokens"), atomically: true, encoding: .utf8)
         let example = try String(contentsOf: Repo.root.appending(path: "deploy/remediation.yml"), encoding: .utf8)
             .replacingOccurrences(of: "tokens_file: /etc/kvm-agent/tokens", with: "tokens_file: tokens")

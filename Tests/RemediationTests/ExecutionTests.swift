@@ -10,7 +10,7 @@ import Testing
     static let db = TestDomain("db01", 2, state: .running)
 
     @Test func aStartConfirmedByItsEventSucceedsAndIsAudited() async throws {
-        let token = "webhook-token-0123456789abcdef"
+        let token = "9b2f6e1d0c4a8e37f5b1d2c9a6e0f384"
         let tokens = try AccessTokens.parse("alertmanager webhook \(token)\n")
         let principal = try #require(tokens.authenticate(token))
         let payloadSecret = "annotation text that must stay out of the audit"

@@ -18,6 +18,12 @@ import Testing
         #expect(cancel.decision.detail.contains(queued.id))
         #expect(harness.engine.action(id: queued.id)?.status == .cancelled)
         #expect(try harness.savedState().pending.isEmpty)
+        // The queued action's story ends in the audit log: decided, then cancelled.
+        let lines = try harness.auditRecords().filter { $0.actionID == queued.id }
+        #expect(lines.map(\.event) == [.decision, .outcome], "\(lines)")
+        #expect(lines.last?.result == "cancelled")
+        #expect(lines.last?.domain == "vm_centos7")
+        #expect(lines.last?.detail?.contains("resolved") == true)
 
         // The executor, once running, never starts the cancelled action.
         let other = try #require(

@@ -116,30 +116,44 @@ import Testing
         #expect(try harness.savedState().pending[resume.id]?.operation == .resume)
     }
 
-    static let instances: [(instance: String?, thisHost: Bool)] = [
-        ("kvm01.example.net:9760", true),
-        ("kvm01.example.net", true),
-        ("KVM01.Example.NET:9760", true),
-        ("kvm01:9100", true),
-        (nil, true),
-        ("", true),
-        ("kvm02.example.net:9760", false),
-        ("kvm02.example.net", false),
-        ("kvm01.example.net.evil:9760", false),
-        ("kvm01.example:9760", false),
-        ("10.0.0.1:9760", false),
+    static let instances: [(instance: String?, reason: Reason)] = [
+        ("kvm01.example.net:9760", .ruleMatched),
+        ("kvm01.example.net", .ruleMatched),
+        ("KVM01.Example.NET:9760", .ruleMatched),
+        ("kvm01:9100", .ruleMatched),
+        (nil, .noHostLabel),
+        ("", .noHostLabel),
+        ("kvm02.example.net:9760", .notThisHost),
+        ("kvm02.example.net", .notThisHost),
+        ("kvm01.example.net.evil:9760", .notThisHost),
+        ("kvm01.example:9760", .notThisHost),
+        ("10.0.0.1:9760", .notThisHost),
     ]
 
     @Test(arguments: instances)
-    func theInstanceLabelSaysWhichHostAnAlertIsAbout(instance: String?, thisHost: Bool) throws {
+    func theInstanceLabelSaysWhichHostAnAlertIsAbout(instance: String?, reason: Reason) throws {
         let record = try decide(Alerts.firing(instance: instance))
-        if thisHost {
+        #expect(record.decision.reason == reason)
+        if reason == .ruleMatched {
             #expect(record.decision.kind == .queued)
         } else {
             #expect(record.decision.kind == .skipped)
-            #expect(record.decision.reason == .notThisHost)
             #expect(record.action == nil)
         }
+    }
+
+    /// Alertmanager sends one alert to every agent: without the host label it would act on each host.
+    @Test(arguments: [nil, ""] as [String?])
+    func anAlertWithoutAHostLabelActsOnlyWhereThePolicyAllowsIt(instance: String?) throws {
+        let refused = try decide(Alerts.firing(instance: instance))
+        #expect(refused.decision.kind == .skipped)
+        #expect(refused.decision.detail.contains("host.allow_missing_label"))
+        let allowed = try decide(
+            Alerts.firing(instance: instance), policy: PolicyText.yaml(allowMissingHostLabel: true))
+        #expect(allowed.decision.kind == .queued)
+        let elsewhere = try decide(
+            Alerts.firing(instance: "kvm02.example.net"), policy: PolicyText.yaml(allowMissingHostLabel: true))
+        #expect(elsewhere.decision.reason == .notThisHost)
     }
 
     @Test func anAlertNoRuleMatchesIsSkipped() throws {

@@ -32,14 +32,14 @@ public struct ActionRoutes: Sendable {
         }
         router.get("/api/v1/actions") { request, _ in
             await self.answer {
-                _ = try self.authenticate(request, needs: nil)
+                _ = try self.authenticate(request, needs: .api)
                 let limit = request.uri.queryParameters.get("limit", as: Int.self).map { min(max($0, 1), 1000) } ?? 100
                 return JSONResponse.make(.ok, ["actions": self.engine.recentActions(limit: limit)])
             }
         }
         router.get("/api/v1/actions/:id") { request, context in
             await self.answer {
-                _ = try self.authenticate(request, needs: nil)
+                _ = try self.authenticate(request, needs: .api)
                 guard let id = context.parameters.get("id"), let record = self.engine.action(id: id) else {
                     throw APIFailure(status: .notFound, reason: "no action with this id")
                 }
@@ -96,8 +96,9 @@ public struct ActionRoutes: Sendable {
         return JSONResponse.make(.ok, ["released": released])
     }
 
-    /// 401 without a valid token, 403 for a token without the scope. `needs: nil` accepts either scope.
-    func authenticate(_ request: Request, needs scope: AccessTokens.Scope?) throws -> AccessTokens.Principal {
+    /// 401 without a valid token, 403 for a token without the scope. The action list names domains, UUIDs,
+    /// fingerprints and principals: it needs `api`, like the actions themselves.
+    func authenticate(_ request: Request, needs scope: AccessTokens.Scope) throws -> AccessTokens.Principal {
         let challenge: HTTPFields = [.wwwAuthenticate: "Bearer realm=\"kvm-agent\""]
         guard let header = request.headers[.authorization], header.count > 7,
             header.prefix(7).lowercased() == "bearer "
@@ -108,7 +109,7 @@ public struct ActionRoutes: Sendable {
         else {
             throw APIFailure(status: .unauthorized, reason: "the bearer token is not valid", headers: challenge)
         }
-        if let scope, !principal.scopes.contains(scope) {
+        if !principal.scopes.contains(scope) {
             throw APIFailure(status: .forbidden, reason: "the token lacks the \(scope.rawValue) scope")
         }
         return principal

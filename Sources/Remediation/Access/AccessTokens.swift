@@ -23,9 +23,6 @@ public struct AccessTokens: Sendable {
 
     let entries: [Entry]
 
-    /// Tokens shorter than this are refused: they could be guessed.
-    static let minimumLength = 16
-
     public static func load(path: String) throws -> AccessTokens {
         let text: String
         do {
@@ -38,6 +35,7 @@ public struct AccessTokens: Sendable {
 
     public static func parse(_ text: String, path: String = "tokens") throws -> AccessTokens {
         var entries: [Entry] = []
+        var lineOfToken: [[UInt8]: Int] = [:]
         // Split on any line break: in Swift "\r\n" is one Character, so a tokens file edited on Windows
         // would otherwise be one line.
         for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
@@ -52,7 +50,11 @@ public struct AccessTokens: Sendable {
                 scopes.insert(scope)
             }
             let token = Array(fields[2].utf8)
-            guard token.count >= minimumLength else { throw fail("token shorter than \(minimumLength) characters") }
+            if let weakness = TokenStrength.weakness(of: fields[2]) { throw fail(weakness) }
+            // One token under two names (or twice under one) makes the audit log's principal a guess.
+            if let earlier = lineOfToken.updateValue(index + 1, forKey: token) {
+                throw fail("the same token as line \(earlier); every line needs its own")
+            }
             entries.append(Entry(principal: Principal(name: String(fields[0]), scopes: scopes), token: token))
         }
         guard !entries.isEmpty else { throw ConfigError(line: 0, path: path, message: "no tokens") }

@@ -18,10 +18,17 @@ struct Decider {
         inventory.domains[key.lowercased()] ?? inventory.domains.values.first { $0.ref.name == key }
     }
 
-    /// True when the host label is absent or names this host, with or without a port.
-    func isThisHost(_ labels: [String: String]) -> Bool {
-        guard let value = labels[policy.host.label]?.lowercased(), !value.isEmpty else { return true }
-        return identities.contains(value) || identities.contains(Self.hostPart(value))
+    /// Nil when the host label names this host, with or without a port. An alert without the label (or
+    /// with it empty) is refused unless the policy allows that: the same alert reaches every agent.
+    func hostCheck(_ labels: [String: String]) -> Decision? {
+        let label = policy.host.label
+        guard let value = labels[label]?.lowercased(), !value.isEmpty else {
+            if policy.host.allowMissingLabel { return nil }
+            return Decision(
+                .skipped, .noHostLabel, "the alert has no \(label) label; set host.allow_missing_label to accept it")
+        }
+        if identities.contains(value) || identities.contains(Self.hostPart(value)) { return nil }
+        return Decision(.skipped, .notThisHost, "\(label) \(value) is another host")
     }
 
     static func hostPart(_ address: String) -> String {
@@ -87,13 +94,15 @@ struct Decider {
         if let last = safety.lastAction(uuid), now - last < limits.cooldown.seconds {
             return Decision(
                 .skipped, .cooldown,
-                "last action on \(entry.ref.name) \(Int(now - last)) s ago; cooldown \(Int(limits.cooldown.seconds)) s")
+                "last action on \(entry.ref.name) \(wholeSeconds(now - last)) s ago; cooldown \(wholeSeconds(limits.cooldown.seconds)) s"
+            )
         }
         if safety.actions(uuid, since: now - limits.window.seconds) >= limits.maxActions {
             safety.quarantine(uuid, name: entry.ref.name, at: now, for: limits.quarantineFor?.seconds)
             return Decision(
                 .skipped, .quarantined,
-                "\(limits.maxActions) actions on \(entry.ref.name) within \(Int(limits.window.seconds)) s; quarantined")
+                "\(limits.maxActions) actions on \(entry.ref.name) within \(wholeSeconds(limits.window.seconds)) s; quarantined"
+            )
         }
         return nil
     }
@@ -108,7 +117,7 @@ struct Decider {
         let down = managed.filter(Self.isDown).count
         guard Double(down) > policy.breaker.maxDownRatio * Double(managed.count) else { return nil }
         return "\(down) of \(managed.count) managed domains are down; breaker opens above "
-            + "\(Int(policy.breaker.maxDownRatio * 100)) %"
+            + "\(wholeSeconds(policy.breaker.maxDownRatio * 100)) %"
     }
 
     static func isDown(_ entry: DomainEntry) -> Bool {

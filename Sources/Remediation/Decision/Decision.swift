@@ -33,6 +33,7 @@ public enum Reason: String, Sendable, Codable, CaseIterable {
     case alreadyShutOff = "already_shut_off"
     case pausedLeftAlone = "paused_left_alone"
     case notThisHost = "not_this_host"
+    case noHostLabel = "no_host_label"
     case noMatchingRule = "no_matching_rule"
     case noDomainLabel = "no_domain_label"
     case unknownDomain = "unknown_domain"

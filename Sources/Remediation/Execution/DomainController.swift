@@ -27,4 +27,6 @@ public protocol RemediationTelemetry: Sendable {
     func decided(_ decision: Decision)
     func actionFinished(_ action: RemediationAction, result: ActionResult, seconds: Double)
     func status(inProgress: Int, quarantined: Int, breakerOpen: Bool, dryRun: Bool)
+    /// Whether `file` (`audit_log` or `state_file`) could be written when last tried; called on each change.
+    func storageWritable(_ file: String, _ writable: Bool)
 }

@@ -5,10 +5,10 @@ extension RemediationEngine {
     /// domain, ownership, state, pending action, safety, dry run.
     func decide(
         _ alert: Alert, origin: RequestOrigin, inventory: Inventory, engine: inout EngineState
-    ) -> (ActionRecord, ActionPlan?) {
+    ) throws -> (ActionRecord, ActionPlan?) {
         let now = clock()
         var record = ActionRecord(
-            id: Self.nextID(&engine), time: now, source: origin.source, principal: origin.principal,
+            id: try Self.nextID(&engine), time: now, source: origin.source, principal: origin.principal,
             alertFingerprint: alert.fingerprint, alertName: alert.name, domain: Decider.domainKey(alert.labels),
             domainUUID: nil, action: nil, decision: Decision(.skipped, .noMatchingRule), dryRun: policy.dryRun,
             status: .decided)
@@ -21,11 +21,8 @@ extension RemediationEngine {
         if alert.status == .resolved {
             return finish(resolve(alertKey, engine: &engine))
         }
-        guard decider.isThisHost(alert.labels) else {
-            return finish(
-                Decision(
-                    .skipped, .notThisHost,
-                    "\(policy.host.label) \(alert.labels[policy.host.label] ?? "") is another host"))
+        if let elsewhere = decider.hostCheck(alert.labels) {
+            return finish(elsewhere)
         }
         guard let rule = decider.rule(for: alert.labels) else {
             return finish(Decision(.skipped, .noMatchingRule, "no rule for alert \(alert.name)"))
@@ -66,11 +63,11 @@ extension RemediationEngine {
     func decideManual(
         _ action: RemediationAction, entry: DomainEntry, options: ManualOptions, origin: RequestOrigin,
         inventory: Inventory, engine: inout EngineState
-    ) -> (ActionRecord, ActionPlan?) {
+    ) throws -> (ActionRecord, ActionPlan?) {
         let now = clock()
         let dryRun = options.dryRun == true || (policy.api.dryRun ?? policy.dryRun)
         var record = ActionRecord(
-            id: Self.nextID(&engine), time: now, source: origin.source, principal: origin.principal,
+            id: try Self.nextID(&engine), time: now, source: origin.source, principal: origin.principal,
             alertFingerprint: nil, alertName: nil, domain: entry.ref.name, domainUUID: entry.ref.uuid, action: action,
             decision: Decision(.skipped, .manualRequest), dryRun: dryRun, status: .decided)
         func finish(_ decision: Decision) -> (ActionRecord, ActionPlan?) {

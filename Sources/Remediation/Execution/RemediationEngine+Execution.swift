@@ -32,17 +32,20 @@ extension RemediationEngine {
     /// Clears the domain's finished plan and takes the next. Giving the lane up happens under the same lock
     /// as queueing, so a new plan either finds the lane busy or wakes a new drain.
     private func nextPlan(_ uuid: String) -> ActionPlan? {
-        state.withLock { engine -> ActionPlan? in
-            engine.running[uuid] = nil
-            guard var queue = engine.queues[uuid], !queue.isEmpty else {
-                engine.queues[uuid] = nil
-                return nil
+        // Under `commit` too: a writer installs the copy it decided on, which must not drop this change.
+        commit.withLock { _ in
+            state.withLock { engine -> ActionPlan? in
+                engine.running[uuid] = nil
+                guard var queue = engine.queues[uuid], !queue.isEmpty else {
+                    engine.queues[uuid] = nil
+                    return nil
+                }
+                let next = queue.removeFirst()
+                engine.queues[uuid] = queue.isEmpty ? nil : queue
+                engine.running[uuid] = next
+                engine.records[next.id]?.status = .running
+                return next
             }
-            let next = queue.removeFirst()
-            engine.queues[uuid] = queue.isEmpty ? nil : queue
-            engine.running[uuid] = next
-            engine.records[next.id]?.status = .running
-            return next
         }
     }
 
@@ -92,13 +95,13 @@ extension RemediationEngine {
     ) async throws -> (ActionResult, String?) {
         guard current.isActive else { return (.noop, nil) }
         let graceful = try await confirm(
-            domain, becomes: [.shutoff, .crashed], within: .milliseconds(Int64(plan.shutdownTimeoutSeconds * 1000))
+            domain, becomes: [.shutoff, .crashed], within: Self.wait(seconds: plan.shutdownTimeoutSeconds)
         ) {
             try await self.controller.shutdown(domain)
         }
         guard graceful == .timeout else { return (graceful, nil) }
         guard plan.forceAfterTimeout else {
-            return (.timeout, "still running \(Int(plan.shutdownTimeoutSeconds)) s after the shutdown request")
+            return (.timeout, "still running \(wholeSeconds(plan.shutdownTimeoutSeconds)) s after the shutdown request")
         }
         logger.warning(
             "graceful shutdown timed out, powering off",
@@ -115,6 +118,7 @@ extension RemediationEngine {
         _ domain: DomainRef, becomes targets: Set<DomainState>, within timeout: Duration,
         _ command: @escaping @Sendable () async throws -> Void
     ) async throws -> ActionResult {
+        let timeout = min(timeout, Self.wait(seconds: Self.longestWait))
         let waiter = waiters.register(domain.uuid, until: targets)
         do {
             try await call("action", command)
@@ -135,34 +139,41 @@ extension RemediationEngine {
         _ plan: ActionPlan, result: ActionResult, before: DomainState?, after: DomainState?, seconds: Double,
         failure: String?
     ) {
-        let record = state.withLock { engine -> ActionRecord in
-            var record =
-                engine.records[plan.id]
-                ?? ActionRecord(plan: plan, time: clock(), decision: Decision(.queued, .ruleMatched), dryRun: false)
-            record.status = .finished
-            record.result = result
-            record.stateBefore = before?.name
-            record.stateAfter = after?.name
-            record.durationSeconds = seconds
-            record.error = failure
-            Self.remember(record, in: &engine)
-            var safety = engine.safety
-            safety.pending[plan.id] = nil
+        let record = commit.withLock { _ in
+            let (record, safety) = state.withLock { engine -> (ActionRecord, SafetyState) in
+                var record =
+                    engine.records[plan.id]
+                    ?? ActionRecord(plan: plan, time: clock(), decision: Decision(.queued, .ruleMatched), dryRun: false)
+                record.status = .finished
+                record.result = result
+                record.stateBefore = before?.name
+                record.stateAfter = after?.name
+                record.durationSeconds = seconds
+                record.error = failure
+                var safety = engine.safety
+                safety.pending[plan.id] = nil
+                return (record, safety)
+            }
             do {
-                try stateFile.save(safety)
-                engine.safety = safety
+                try storage.saveState(safety)
+                health.record(.stateFile, nil)
             } catch {
                 // The in-memory state moves on; on the next start the action shows as interrupted.
-                engine.safety = safety
-                logger.error("cannot save the state file", metadata: ["error": "\(error)"])
+                health.record(.stateFile, error)
             }
+            state.withLock { engine in
+                Self.remember(record, in: &engine)
+                engine.safety = safety
+            }
+            appendOutcome(record)
             return record
         }
         telemetry.actionFinished(plan.action, result: result, seconds: seconds)
-        writeAudit(record, event: .outcome)
+        logAudited(record, event: .outcome)
     }
 
-    func writeAudit(_ record: ActionRecord, event: AuditRecord.Event) {
+    /// The audit line for a decision or an outcome.
+    func auditLine(_ record: ActionRecord, event: AuditRecord.Event) -> AuditRecord {
         var line = AuditRecord(time: clock(), event: event, source: record.source, principal: record.principal)
         line.actionID = record.id
         line.alertFingerprint = record.alertFingerprint
@@ -173,28 +184,48 @@ extension RemediationEngine {
         line.decision = record.decision.kind.rawValue
         line.reason = record.decision.reason.rawValue
         line.detail = event == .outcome ? record.error : record.decision.detail
+        if event == .outcome && record.status == .cancelled {
+            line.detail = "its alert resolved before the action started; not run"
+        }
         line.result = event == .outcome ? (record.result?.rawValue ?? record.status.rawValue) : nil
         line.stateBefore = record.stateBefore
         line.stateAfter = record.stateAfter
         line.durationSeconds = record.durationSeconds
         line.libvirtError = event == .outcome ? record.error : nil
         line.dryRun = record.dryRun
-        appendAudit(line)
+        return line
+    }
+
+    /// An outcome, once the action is over: it cannot be undone, so a failed append is reported, not thrown.
+    func appendOutcome(_ record: ActionRecord) {
+        do {
+            try storage.appendAudit(auditLine(record, event: .outcome))
+            health.record(.auditLog, nil)
+        } catch {
+            health.record(.auditLog, error)
+        }
+    }
+
+    /// The log line for an audited decision or outcome.
+    func logAudited(_ record: ActionRecord, event: AuditRecord.Event) {
         var metadata: Logger.Metadata = ["action_id": "\(record.id)", "source": "\(record.source)"]
         metadata["domain"] = record.domain.map { "\($0)" }
         metadata["action"] = record.action.map { "\($0.rawValue)" }
         metadata["alert_fingerprint"] = record.alertFingerprint.map { "\($0)" }
         metadata["decision"] = "\(record.decision.kind.rawValue)"
         metadata["reason"] = "\(record.decision.reason.rawValue)"
-        if let result = line.result { metadata["result"] = "\(result)" }
+        if event == .outcome { metadata["result"] = "\(record.result?.rawValue ?? record.status.rawValue)" }
         logger.info(event == .decision ? "remediation decision" : "remediation outcome", metadata: metadata)
     }
 
-    func appendAudit(_ record: AuditRecord) {
-        do {
-            try audit.append(record)
-        } catch {
-            logger.error("cannot append to the audit log", metadata: ["path": "\(audit.path)", "error": "\(error)"])
-        }
+    /// Waits longer than this are cut to it: a year is "never" for an action, and Duration arithmetic on
+    /// the clock must not overflow.
+    static let longestWait = 365 * 86_400.0
+
+    /// A wait of `seconds` from a policy, request or state file: none when negative or NaN, at most
+    /// `longestWait`.
+    static func wait(seconds: Double) -> Duration {
+        guard seconds.isFinite, seconds > 0 else { return .zero }
+        return .milliseconds(Int64(min(seconds, longestWait) * 1000))
     }
 }

@@ -5,9 +5,12 @@ import Synchronization
 /// Decides on alerts and manual requests, keeps the safety state on disk, and runs actions in the
 /// background: one at a time per domain, at most `limits.concurrency` at once.
 ///
-/// Decisions happen under one lock, with the state file written before the answer, so that two copies of
-/// one notification arriving together (Alertmanager HA) act once, and a kill right after the answer
-/// forgets nothing.
+/// Every change to the engine's state is made by one writer at a time, under `commit`: it decides on a copy
+/// of the state (taking `state` only to copy and later to install), writes the state file and the audit
+/// log with `state` free, then installs the copy. Two copies of one notification arriving together
+/// (Alertmanager HA) therefore act once, a kill right after the answer forgets nothing, and readers
+/// (`publishStatus` before each scrape, the action list) never wait for a disk write. The order is always
+/// `commit`, then `state`.
 public final class RemediationEngine: Sendable {
     /// The request cannot be decided now (libvirt unreachable, state not writable): answer 503 so the
     /// sender retries.
@@ -40,6 +43,11 @@ public final class RemediationEngine: Sendable {
     let logger: Logger
     let callTimeout: Duration
     let waiters = StateWaiters()
+    let storage: EngineStorage
+    let health: StorageHealth
+    /// Held by the one writer at a time, across its disk writes; see the type's comment.
+    let commit = Mutex(())
+    /// The current state: held only to copy, read or install it, never across a disk write.
     let state: Mutex<EngineState>
     let ready: AsyncStream<String>
     let readyContinuation: AsyncStream<String>.Continuation
@@ -48,10 +56,21 @@ public final class RemediationEngine: Sendable {
 
     /// Loads the state file; actions that were pending when the agent last stopped are audited as
     /// interrupted and dropped.
-    public init(
+    public convenience init(
         policy: Policy, identities: Set<String>, controller: any DomainController,
         inventory: @escaping @Sendable () -> Inventory, telemetry: any RemediationTelemetry, logger: Logger,
         callTimeout: Duration = .seconds(30), clock: @escaping @Sendable () -> Double
+    ) throws {
+        try self.init(
+            policy: policy, identities: identities, controller: controller, inventory: inventory, telemetry: telemetry,
+            logger: logger, callTimeout: callTimeout, clock: clock,
+            storage: .files(state: StateFile(path: policy.stateFile), audit: AuditLog(path: policy.auditLog)))
+    }
+
+    init(
+        policy: Policy, identities: Set<String>, controller: any DomainController,
+        inventory: @escaping @Sendable () -> Inventory, telemetry: any RemediationTelemetry, logger: Logger,
+        callTimeout: Duration, clock: @escaping @Sendable () -> Double, storage: EngineStorage
     ) throws {
         self.policy = policy
         decider = Decider(policy: policy, identities: Set(identities.map { $0.lowercased() }))
@@ -63,6 +82,9 @@ public final class RemediationEngine: Sendable {
         self.clock = clock
         stateFile = StateFile(path: policy.stateFile)
         audit = AuditLog(path: policy.auditLog)
+        self.storage = storage
+        health = StorageHealth(
+            auditLog: policy.auditLog, stateFile: policy.stateFile, logger: logger, telemetry: telemetry)
         try DurableFile.ensureDirectory(of: policy.stateFile)
         try DurableFile.ensureDirectory(of: policy.auditLog)
         var safety = try stateFile.load()
@@ -76,12 +98,15 @@ public final class RemediationEngine: Sendable {
         }
         safety.pending = [:]
         safety.prune(now: now, window: policy.limits.window.seconds)
-        try stateFile.save(safety)
+        try storage.saveState(safety)
         var initial = EngineState(safety: safety)
         for record in interrupted { Self.remember(record, in: &initial) }
         state = Mutex(initial)
         (ready, readyContinuation) = AsyncStream.makeStream()
-        for record in interrupted { writeAudit(record, event: .outcome) }
+        // An audit log that cannot be written does not stop the agent: it starts not ready and refuses
+        // actions until the log can be written (`storageProblem`).
+        _ = storageProblem()
+        for record in interrupted { appendOutcome(record) }
     }
 
     /// Forwards a lifecycle event to actions waiting for it. Called on libvirt's event thread.
@@ -94,7 +119,7 @@ public final class RemediationEngine: Sendable {
     public func handle(_ message: WebhookMessage, from origin: RequestOrigin) throws -> [ActionRecord] {
         let snapshot = try connectedInventory()
         return try decideAndCommit { engine in
-            message.alerts.map { self.decide($0, origin: origin, inventory: snapshot, engine: &engine) }
+            try message.alerts.map { try self.decide($0, origin: origin, inventory: snapshot, engine: &engine) }
         }
     }
 
@@ -113,7 +138,7 @@ public final class RemediationEngine: Sendable {
         guard let entry = Decider.lookup(key, in: snapshot) else { throw UnknownDomain(key: key) }
         return try decideAndCommit { engine in
             [
-                self.decideManual(
+                try self.decideManual(
                     action, entry: entry, options: options, origin: origin, inventory: snapshot, engine: &engine)
             ]
         }[0]
@@ -123,30 +148,26 @@ public final class RemediationEngine: Sendable {
     public func release(_ key: String, from origin: RequestOrigin) throws -> Bool {
         let snapshot = inventory()
         let entry = Decider.lookup(key, in: snapshot)
-        return try state.withLock { engine in
+        return try commit.withLock { _ in
+            try checkAuditWritable()
+            let current = state.withLock { $0 }
             let uuid =
                 entry?.ref.uuid
-                ?? engine.safety.domains.first { $0.key == key.lowercased() || $0.value.name == key }?.key
+                ?? current.safety.domains.first { $0.key == key.lowercased() || $0.value.name == key }?.key
             guard let uuid else { throw UnknownDomain(key: key) }
-            var safety = engine.safety
-            let released = safety.release(uuid, now: clock())
-            guard released else { return false }
-            do {
-                try stateFile.save(safety)
-            } catch {
-                throw Unavailable(description: "cannot save the state file: \(error)")
-            }
-            engine.safety = safety
-            let name = entry?.ref.name ?? engine.safety.domains[uuid]?.name ?? key
-            logger.notice(
-                "quarantine released", metadata: ["domain": "\(name)", "principal": "\(origin.principal)"])
+            var safety = current.safety
+            guard safety.release(uuid, now: clock()) else { return false }
+            let name = entry?.ref.name ?? current.safety.domains[uuid]?.name ?? key
             var record = AuditRecord(
                 time: clock(), event: .decision, source: origin.source, principal: origin.principal)
             record.domain = name
             record.domainUUID = uuid
             record.decision = "released"
             record.reason = "quarantine lifted"
-            appendAudit(record)
+            try persist(safety, replacing: current.safety, audit: [record])
+            state.withLock { $0.safety = safety }
+            logger.notice(
+                "quarantine released", metadata: ["domain": "\(name)", "principal": "\(origin.principal)"])
             return true
         }
     }
@@ -173,38 +194,111 @@ public final class RemediationEngine: Sendable {
             dryRun: policy.dryRun)
     }
 
-    /// Runs `decide` on a copy of the state, saves the safety state, then makes the copy current and queues
-    /// the new plans. Nothing changes when saving fails.
-    private func decideAndCommit(
-        _ decide: (inout EngineState) -> [(ActionRecord, ActionPlan?)]
-    ) throws -> [ActionRecord] {
-        let (results, wake) = try state.withLock { current -> ([(ActionRecord, ActionPlan?)], [String]) in
-            var engine = current
-            // Plans join their domain's queue as they are decided, so later alerts of the same notification
-            // see them (action_pending, cancellation by a resolved alert).
-            let results = decide(&engine)
-            // Right after a start or a define the domain's definition may not be read yet: answer 503 so that
-            // Alertmanager retries in seconds, rather than skip the alert until its next repeat, hours away.
-            if let unread = results.first(where: { $0.0.decision.reason == .configNotRead }) {
-                throw Unavailable(description: "the definition of \(unread.0.domain ?? "a domain") is not read yet")
+    /// Whether the audit log and the state file can be written, tried now; nil when both can. While
+    /// either cannot, `/readyz` says so and every request is refused with 503.
+    public func storageProblem() -> String? {
+        do {
+            try storage.probeAudit()
+            health.record(.auditLog, nil)
+        } catch {
+            health.record(.auditLog, error)
+        }
+        if health.isFailing(.stateFile) {
+            // The last save failed: saving the current state again is the one sure test that saving works.
+            commit.withLock { _ in
+                let safety = state.withLock { $0.safety }
+                do {
+                    try storage.saveState(safety)
+                    health.record(.stateFile, nil)
+                } catch {
+                    health.record(.stateFile, error)
+                }
             }
-            engine.safety.prune(now: clock(), window: policy.limits.window.seconds)
-            // Saved even when nothing was queued: decision ids and quarantines must not repeat after a restart.
+        } else {
             do {
-                try stateFile.save(engine.safety)
+                try storage.probeState()
             } catch {
-                throw Unavailable(description: "cannot save the state file: \(error)")
+                health.record(.stateFile, error)
             }
+        }
+        return health.problem
+    }
+
+    /// Decisions that the audit log could not record must not be taken: this checks before deciding.
+    func checkAuditWritable() throws {
+        do {
+            try storage.probeAudit()
+            health.record(.auditLog, nil)
+        } catch {
+            health.record(.auditLog, error)
+            throw Unavailable(description: "the audit log \(audit.path) cannot be written (\(error)); nothing was done")
+        }
+    }
+
+    /// Saves `safety`, then appends the audit lines that explain it. When a line cannot be appended, the
+    /// previous state is saved again (as far as the disk lets it) and the caller commits nothing: no action
+    /// goes unaudited.
+    func persist(_ safety: SafetyState, replacing previous: SafetyState, audit lines: [AuditRecord]) throws {
+        do {
+            try storage.saveState(safety)
+            health.record(.stateFile, nil)
+        } catch {
+            health.record(.stateFile, error)
+            throw Unavailable(description: "cannot save the state file: \(error)")
+        }
+        for line in lines {
+            do {
+                try storage.appendAudit(line)
+            } catch {
+                health.record(.auditLog, error)
+                try? storage.saveState(previous)
+                throw Unavailable(
+                    description: "cannot append to the audit log \(audit.path): \(error); nothing was done")
+            }
+        }
+        if !lines.isEmpty { health.record(.auditLog, nil) }
+    }
+
+    /// Runs `decide` on a copy of the state, saves the safety state and audits the decisions, then makes the
+    /// copy current and queues the new plans. Nothing changes when a write fails.
+    private func decideAndCommit(
+        _ decide: (inout EngineState) throws -> [(ActionRecord, ActionPlan?)]
+    ) throws -> [ActionRecord] {
+        let (results, cancelled, wake) = try commit.withLock { _ in
+            try checkAuditWritable()
+            let (before, after, results) = try state.withLock { current in
+                var engine = current
+                // Plans join their domain's queue as they are decided, so later alerts of the same notification
+                // see them (action_pending, cancellation by a resolved alert).
+                let results = try decide(&engine)
+                // Right after a start or a define the domain's definition may not be read yet: answer 503 so
+                // that Alertmanager retries in seconds, rather than skip the alert until its next repeat.
+                if let unread = results.first(where: { $0.0.decision.reason == .configNotRead }) {
+                    throw Unavailable(
+                        description: "the definition of \(unread.0.domain ?? "a domain") is not read yet")
+                }
+                engine.safety.prune(now: clock(), window: policy.limits.window.seconds)
+                return (current, engine, results)
+            }
+            let cancelled = after.records.values.filter {
+                $0.status == .cancelled && before.records[$0.id]?.status != .cancelled
+            }.sorted { $0.id < $1.id }
+            // Saved even when nothing was queued: decision ids and quarantines must not repeat after a restart.
+            try persist(
+                after.safety, replacing: before.safety,
+                audit: results.map { auditLine($0.0, event: .decision) }
+                    + cancelled.map { auditLine($0, event: .outcome) })
             // A lane that was idle before this request needs a drain; a busy one picks the new plans up.
-            let queued = Set(engine.queues.keys)
-            let wake = queued.filter { current.queues[$0] == nil && current.running[$0] == nil }.sorted()
-            current = engine
-            return (results, wake)
+            let wake = Set(after.queues.keys).filter { before.queues[$0] == nil && before.running[$0] == nil }.sorted()
+            // Only the holder of `commit` changes the state, so it is still `before` here.
+            state.withLock { $0 = after }
+            return (results, cancelled, wake)
         }
         for (record, _) in results {
             telemetry.decided(record.decision)
-            writeAudit(record, event: .decision)
+            logAudited(record, event: .decision)
         }
+        for record in cancelled { logAudited(record, event: .outcome) }
         for uuid in wake { readyContinuation.yield(uuid) }
         return results.map(\.0)
     }
@@ -217,9 +311,18 @@ public final class RemediationEngine: Sendable {
         }
     }
 
-    static func nextID(_ engine: inout EngineState) -> String {
-        defer { engine.safety.nextActionNumber += 1 }
-        return String(engine.safety.nextActionNumber)
+    /// The next action id. Refused rather than wrapped or trapped when the state file's counter is at the
+    /// end of its range: ids must never repeat.
+    static func nextID(_ engine: inout EngineState) throws -> String {
+        let number = engine.safety.nextActionNumber
+        let (next, overflow) = number.addingReportingOverflow(1)
+        guard !overflow else {
+            throw Unavailable(
+                description: "action ids are used up (nextActionNumber \(number) in the state file); "
+                    + "stop the agent and reset the state file")
+        }
+        engine.safety.nextActionNumber = next
+        return String(number)
     }
 }
 

@@ -25,6 +25,9 @@ public struct HostSettings: Sendable {
     public var label = "instance"
     /// Names this host answers to besides its hostname and FQDN (for example `kvm01:9760`).
     public var names: [String] = []
+    /// Treat alerts without the host label (or with it empty) as this host's. Off: Alertmanager sends one
+    /// alert to every agent, and a rule that drops the label would act on each host with such a domain.
+    public var allowMissingLabel = false
 }
 
 public struct SafetyLimits: Sendable {

@@ -47,12 +47,13 @@ extension Policy {
 
 extension HostSettings {
     init(_ node: ConfigNode) throws {
-        let keys = try node.mapping(keys: ["label", "names"])
+        let keys = try node.mapping(keys: ["label", "names", "allow_missing_label"])
         if let label = keys["label"] {
             self.label = try label.nonEmptyString()
             guard LabelMatcher.isLabelName(self.label) else { throw label.error("is not a label name") }
         }
         if let names = keys["names"] { self.names = try names.stringList() }
+        if let value = keys["allow_missing_label"] { allowMissingLabel = try value.bool() }
     }
 }
 

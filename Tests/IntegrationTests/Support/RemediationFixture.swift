@@ -7,8 +7,8 @@ import Testing
 
 /// A policy, tokens file, state file and audit log in a fresh directory, for one test.
 struct RemediationFixture {
-    static let webhookToken = "webhook-token-0123456789abcdef"
-    static let apiToken = "api-token-0123456789abcdef0123"
+    static let webhookToken = "7c1e94b0a3f25d86e0b7c4a19f3d2e58"
+    static let apiToken = "d04f7a2b96e1c3580a9be27f4c61d3b5"
 
     let directory: URL
     let policyPath: String

@@ -22,13 +22,19 @@ final class EngineHarness: Sendable {
 
     convenience init(
         policy yaml: String = PolicyText.yaml(), domains: [TestDomain], directory: TemporaryDirectory? = nil,
-        clock: ManualClock = ManualClock(), libvirtUp: Bool = true
+        clock: ManualClock = ManualClock(), libvirtUp: Bool = true,
+        storage: (EngineStorage) -> EngineStorage = { $0 }
     ) throws {
         try self.init(
-            policy: yaml, inventory: makeInventory(domains, libvirtUp: libvirtUp), directory: directory, clock: clock)
+            policy: yaml, inventory: makeInventory(domains, libvirtUp: libvirtUp), directory: directory, clock: clock,
+            storage: storage)
     }
 
-    private init(policy yaml: String, inventory: Inventory, directory: TemporaryDirectory?, clock: ManualClock) throws {
+    /// `storage` may wrap the engine's file writes, to make them slow or fail.
+    private init(
+        policy yaml: String, inventory: Inventory, directory: TemporaryDirectory?, clock: ManualClock,
+        storage: (EngineStorage) -> EngineStorage = { $0 }
+    ) throws {
         let directory = try directory ?? TemporaryDirectory()
         self.directory = directory
         self.clock = clock
@@ -43,7 +49,9 @@ final class EngineHarness: Sendable {
             inventory: { [source] in source.value }, telemetry: telemetry,
             logger: Logger(label: "remediation-tests") { [logs] _ in RecordingLogHandler(sink: logs) },
             callTimeout: .seconds(5),
-            clock: clock.reader)
+            clock: clock.reader,
+            storage: storage(
+                .files(state: StateFile(path: policy.stateFile), audit: AuditLog(path: policy.auditLog))))
         controller.deliverEvents { [weak engine, source] event in
             if let state = event.resultingState {
                 source.update { $0.domains[event.domain.uuid]?.state = state }

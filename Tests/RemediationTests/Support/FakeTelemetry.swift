@@ -18,6 +18,8 @@ final class FakeTelemetry: RemediationTelemetry {
         var decided: [Decision] = []
         var finished: [Finished] = []
         var statuses: [Status] = []
+        /// The latest value per file.
+        var writable: [String: Bool] = [:]
     }
 
     let observed = Observed(Calls())
@@ -37,6 +39,10 @@ final class FakeTelemetry: RemediationTelemetry {
             $0.statuses.append(
                 Status(inProgress: inProgress, quarantined: quarantined, breakerOpen: breakerOpen, dryRun: dryRun))
         }
+    }
+
+    func storageWritable(_ file: String, _ writable: Bool) {
+        observed.update { $0.writable[file] = writable }
     }
 
     /// Waits until `count` actions have finished.

@@ -23,7 +23,8 @@ enum PolicyText {
 
     static func yaml(
         dryRun: Bool = false, limits: [String: String] = [:], breaker: [String: String] = [:],
-        api: [String: String] = [:], domains: String = "names: [\"vm_*\", \"db*\"]", rules: String = defaultRules
+        api: [String: String] = [:], allowMissingHostLabel: Bool = false,
+        domains: String = "names: [\"vm_*\", \"db*\"]", rules: String = defaultRules
     ) -> String {
         var text = """
             dry_run: \(dryRun)
@@ -32,6 +33,7 @@ enum PolicyText {
             tokens_file: tokens
             host:
               label: instance
+              allow_missing_label: \(allowMissingHostLabel)
             domains:
               \(domains)
 

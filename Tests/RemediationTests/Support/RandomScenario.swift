@@ -84,9 +84,8 @@ struct RandomScenario {
 
     /// What the test knows about where an alert may lead, without asking the engine.
     func mayAct(on alert: Alert) -> Bool {
-        if let instance = alert.labels["instance"], !instance.hasPrefix("kvm01.example.net:"), instance != "kvm01" {
-            return false
-        }
+        guard let instance = alert.labels["instance"], instance.hasPrefix("kvm01.example.net:") || instance == "kvm01"
+        else { return false }
         guard let name = alert.labels["domain"], let domain = domains.first(where: { $0.ref.name == name }) else {
             return false
         }
