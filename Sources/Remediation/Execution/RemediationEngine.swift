@@ -194,71 +194,6 @@ public final class RemediationEngine: Sendable {
             dryRun: policy.dryRun)
     }
 
-    /// Whether the audit log and the state file can be written, tried now; nil when both can. While
-    /// either cannot, `/readyz` says so and every request is refused with 503.
-    public func storageProblem() -> String? {
-        do {
-            try storage.probeAudit()
-            health.record(.auditLog, nil)
-        } catch {
-            health.record(.auditLog, error)
-        }
-        if health.isFailing(.stateFile) {
-            // The last save failed: saving the current state again is the one sure test that saving works.
-            commit.withLock { _ in
-                let safety = state.withLock { $0.safety }
-                do {
-                    try storage.saveState(safety)
-                    health.record(.stateFile, nil)
-                } catch {
-                    health.record(.stateFile, error)
-                }
-            }
-        } else {
-            do {
-                try storage.probeState()
-            } catch {
-                health.record(.stateFile, error)
-            }
-        }
-        return health.problem
-    }
-
-    /// Decisions that the audit log could not record must not be taken: this checks before deciding.
-    func checkAuditWritable() throws {
-        do {
-            try storage.probeAudit()
-            health.record(.auditLog, nil)
-        } catch {
-            health.record(.auditLog, error)
-            throw Unavailable(description: "the audit log \(audit.path) cannot be written (\(error)); nothing was done")
-        }
-    }
-
-    /// Saves `safety`, then appends the audit lines that explain it. When a line cannot be appended, the
-    /// previous state is saved again (as far as the disk lets it) and the caller commits nothing: no action
-    /// goes unaudited.
-    func persist(_ safety: SafetyState, replacing previous: SafetyState, audit lines: [AuditRecord]) throws {
-        do {
-            try storage.saveState(safety)
-            health.record(.stateFile, nil)
-        } catch {
-            health.record(.stateFile, error)
-            throw Unavailable(description: "cannot save the state file: \(error)")
-        }
-        for line in lines {
-            do {
-                try storage.appendAudit(line)
-            } catch {
-                health.record(.auditLog, error)
-                try? storage.saveState(previous)
-                throw Unavailable(
-                    description: "cannot append to the audit log \(audit.path): \(error); nothing was done")
-            }
-        }
-        if !lines.isEmpty { health.record(.auditLog, nil) }
-    }
-
     /// Runs `decide` on a copy of the state, saves the safety state and audits the decisions, then makes the
     /// copy current and queues the new plans. Nothing changes when a write fails.
     private func decideAndCommit(
@@ -282,7 +217,7 @@ public final class RemediationEngine: Sendable {
             }
             let cancelled = after.records.values.filter {
                 $0.status == .cancelled && before.records[$0.id]?.status != .cancelled
-            }.sorted { $0.id < $1.id }
+            }.sorted { ($0.id.count, $0.id) < ($1.id.count, $1.id) }
             // Saved even when nothing was queued: decision ids and quarantines must not repeat after a restart.
             try persist(
                 after.safety, replacing: before.safety,
