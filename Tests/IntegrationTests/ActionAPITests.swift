@@ -58,6 +58,44 @@ import Testing
         }
     }
 
+    /// An audit log the agent cannot write (a directory in its place: the tests run as root, who writes
+    /// through any mode bits): requests get 503 and nothing is done, `/readyz` and the metric say so, until
+    /// the log can be written again.
+    @Test func anUnwritableAuditLogRefusesActionsAndShowsOnReadiness() async throws {
+        try await Self.withActionAgent { client, fixture async throws in
+            func readyz() async throws -> (HTTPResponse.Status, String) {
+                try await client.execute(uri: "/readyz", method: .get) { ($0.status, String(buffer: $0.body)) }
+            }
+            func writable() async throws -> Double? {
+                try await client.scrape().samples.first {
+                    $0.name == "kvm_agent_remediation_storage_writable" && $0.labels["file"] == "audit_log"
+                }?.value
+            }
+            #expect(try await readyz().0 == .ok)
+            #expect(try await writable() == 1)
+            try? FileManager.default.removeItem(atPath: fixture.auditPath)
+            try FileManager.default.createDirectory(atPath: fixture.auditPath, withIntermediateDirectories: false)
+
+            let alert = RemediationFixture.notification(alert: "KVMDomainNotRunning", domain: "web01")
+            let refused = try await client.post("/api/v1/alertmanager", json: alert)
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.text.contains("audit log"), "\(refused.text)")
+            let manual = try await client.post(
+                "/api/v1/domains/web01/start", json: nil, token: RemediationFixture.apiToken)
+            #expect(manual.status == .serviceUnavailable)
+            #expect((try await client.get("/api/v1/actions").json["actions"] as? [Any])?.isEmpty == true)
+            let (status, body) = try await readyz()
+            #expect(status == .serviceUnavailable)
+            #expect(body.contains("cannot write the audit log \(fixture.auditPath)"), "\(body)")
+            #expect(try await writable() == 0)
+
+            try FileManager.default.removeItem(atPath: fixture.auditPath)
+            #expect(try await readyz().0 == .ok)
+            #expect(try await writable() == 1)
+            #expect(try await client.post("/api/v1/alertmanager", json: alert).status == .ok)
+        }
+    }
+
     @Test func badRequestsGetClearErrorsAndChangeNothing() async throws {
         try await Self.withActionAgent { client, fixture async throws in
             let good = RemediationFixture.notification(alert: "KVMDomainNotRunning", domain: "backup01")
