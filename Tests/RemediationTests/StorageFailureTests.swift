@@ -130,6 +130,24 @@ import Testing
         #expect(harness.engine.action(id: queued.id)?.status == .queued)
     }
 
+    /// Alertmanager HA sends each notification from every replica at once: with the disk writes outside the
+    /// state lock, copies arriving together must still act once.
+    @Test func copiesOfANotificationArrivingTogetherActOnce() throws {
+        let domains = (1...8).map { TestDomain("vm_\($0)", $0) }
+        let harness = try EngineHarness(domains: domains)
+        for domain in domains {
+            let alert = Alerts.firing(domain: domain.ref.name, fingerprint: "f-\(domain.ref.name)")
+            let kinds = Observed<[Decision.Kind]>([])
+            DispatchQueue.concurrentPerform(iterations: 6) { _ in
+                let kind = (try? harness.handle(alert))?.first?.decision.kind
+                kinds.update { $0.append(kind ?? .skipped) }
+            }
+            #expect(kinds.value.filter { $0 == .queued }.count == 1, "\(domain.ref.name): \(kinds.value)")
+        }
+        #expect(try harness.savedState().pending.count == domains.count)
+        #expect(Set(harness.engine.recentActions(limit: 1000).map(\.id)).count == domains.count * 6)
+    }
+
     @Test func actionIDsThatWouldOverflowAreRefusedNotTrapped() throws {
         let directory = try TemporaryDirectory()
         var state = SafetyState()
