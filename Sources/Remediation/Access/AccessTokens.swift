@@ -2,7 +2,8 @@ import Foundation
 
 /// Bearer tokens for the action endpoints, from a file with one token per line:
 /// `NAME SCOPES TOKEN`, where SCOPES is `webhook`, `api` or `webhook,api`. NAME is the principal in the
-/// audit log. Several lines may share a name, so a token can be rotated without downtime.
+/// audit log. Several lines may share a name, so a token can be rotated without downtime; a token may
+/// appear once only, and placeholders and guessable tokens are refused (`TokenStrength`).
 public struct AccessTokens: Sendable {
     public enum Scope: String, Sendable, CaseIterable {
         /// `POST /api/v1/alertmanager`.
