@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import Remediation
 import Testing
+import WebSecurity
 
 enum Repo {
     static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -21,7 +22,7 @@ enum Repo {
 /// Runs the whole agent in-process (supervisor, collector, HTTP) and hands the test an HTTP client.
 func withAgent<T: Sendable>(
     uri: String, interval: Duration = .seconds(60), timeout: Duration = .seconds(2), policy: Policy? = nil,
-    _ body: @Sendable (any TestClientProtocol) async throws -> T
+    connections: ConnectionLimits = ConnectionLimits(), _ body: @Sendable (any TestClientProtocol) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "kvm-agent-test")
     logger.logLevel = ProcessInfo.processInfo.environment["KVM_AGENT_TEST_LOG"] == nil ? .critical : .debug
@@ -29,6 +30,7 @@ func withAgent<T: Sendable>(
         listenHost: "127.0.0.1", listenPort: 0, libvirtURI: uri,
         collector: .init(interval: interval, timeout: timeout))
     configuration.policy = policy
+    configuration.connections = connections
     return try await Agent.buildApplication(configuration, logger: logger).test(.live, body)
 }
 
