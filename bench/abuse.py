@@ -3,7 +3,8 @@
 
 Three phases, each while a separate well-behaved scraper (127.0.0.2, one kept-alive connection as Prometheus
 keeps) fetches /metrics once a second:
-  flood      one client (127.0.0.3) opens as many connections as it can (up to --flood) and holds them
+  flood      one client (127.0.0.3) tries to hold --flood connections, opening them again once a second as
+             the server closes them
   slowloris  --slow connections from 8 addresses each trickle a header line every 2 s, reconnecting when closed
   idle       --idle connections from 20 addresses each make one request, then hold the kept-alive connection
 For each: the scraper's slowest answer (target < 1 s, no failure), the agent's CPU over the phase from
@@ -102,14 +103,20 @@ class Scraper(threading.Thread):
 
 
 def flood(stop, held, source="127.0.0.3", limit=3000):
-    """Opens connections as fast as it can and holds them, up to `limit` attempts."""
-    for _ in range(limit):
-        if stop.is_set():
-            return
-        try:
-            held.append(connect(source))
-        except OSError:
-            pass
+    """Opens `limit` connections as fast as it can and holds them; once a second it opens a new one for each
+    that the server has closed, so that it always tries to hold `limit`."""
+    live = []
+    while not stop.is_set():
+        live = [sock for sock in live if open_by_server(sock) or sock.close()]
+        for _ in range(limit - len(live)):
+            if stop.is_set():
+                break
+            try:
+                live.append(connect(source))
+                held.append(live[-1])
+            except OSError:
+                pass
+        stop.wait(1.0)
 
 
 def slowloris(stop, held, count):

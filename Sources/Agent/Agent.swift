@@ -26,9 +26,10 @@ public enum Agent {
         let telemetry = AgentTelemetry(registry: registry, version: configuration.version)
         let web = configuration.web ?? WebConfiguration()
         let connectionMetrics = HTTPConnectionMetrics(registry: registry)
+        let heap = HeapTrimmer()
         let connections = ConnectionGuard(
             limits: configuration.connections, rejected: { connectionMetrics.rejected($0) },
-            headerTimedOut: { connectionMetrics.headerTimedOut() })
+            headerTimedOut: { connectionMetrics.headerTimedOut() }, drained: { heap.trimSoon() })
         let server = try web.serverBuilder(connections: connections)
         let pool = NIOThreadPool(numberOfThreads: configuration.collector.libvirtThreads)
         let hypervisor = LibvirtHypervisor(pool: pool)

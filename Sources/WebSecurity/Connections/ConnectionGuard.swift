@@ -12,19 +12,22 @@ public struct ConnectionGuard: Sendable {
     public let table: ConnectionTable
     let rejected: @Sendable (ConnectionTable.Rejection) -> Void
     let headerTimedOut: @Sendable () -> Void
+    let drained: @Sendable () -> Void
 
     /// - Parameters:
     ///   - rejected: Called for each connection closed for a cap (on an event loop: keep it cheap).
     ///   - headerTimedOut: Called for each connection closed because its request head came too slowly.
+    ///   - drained: Called when a burst of connections has closed (see ``ConnectionTable/release(client:)``).
     public init(
         limits: ConnectionLimits, rejected: @escaping @Sendable (ConnectionTable.Rejection) -> Void = { _ in },
-        headerTimedOut: @escaping @Sendable () -> Void = {}
+        headerTimedOut: @escaping @Sendable () -> Void = {}, drained: @escaping @Sendable () -> Void = {}
     ) {
         self.limits = limits
         self.table = ConnectionTable(
             maxConnections: limits.maxConnections, maxConnectionsPerClient: limits.maxConnectionsPerClient)
         self.rejected = rejected
         self.headerTimedOut = headerTimedOut
+        self.drained = drained
     }
 
     /// `configuration` with the idle timeout set and this guard's HTTP handlers added.
@@ -42,7 +45,7 @@ public struct ConnectionGuard: Sendable {
 
     /// `base` behind the connection caps.
     public func guarding<Base: ServerChildChannel>(_ base: Base) -> any ServerChildChannel {
-        CappedChannel(base: base, table: table, rejected: rejected)
+        CappedChannel(base: base, table: table, rejected: rejected, drained: drained)
     }
 }
 
@@ -57,6 +60,7 @@ struct CappedChannel<Base: ServerChildChannel>: ServerChildChannel {
     let base: Base
     let table: ConnectionTable
     let rejected: @Sendable (ConnectionTable.Rejection) -> Void
+    let drained: @Sendable () -> Void
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         // Unix-socket peers have no address; they count as one client.
@@ -68,7 +72,10 @@ struct CappedChannel<Base: ServerChildChannel>: ServerChildChannel {
             return channel.eventLoop.makeFailedFuture(Rejected(reason: reason))
         }
         let table = self.table
-        channel.closeFuture.whenComplete { _ in table.release(client: client) }
+        let drained = self.drained
+        channel.closeFuture.whenComplete { _ in
+            if table.release(client: client) { drained() }
+        }
         return base.setup(channel: channel, logger: logger).flatMapErrorThrowing { error in
             channel.close(promise: nil)
             throw error

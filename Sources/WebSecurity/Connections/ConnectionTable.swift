@@ -13,7 +13,12 @@ public final class ConnectionTable: Sendable {
     private struct State {
         var total = 0
         var perClient: [String: Int] = [:]
+        /// The most connections open since the table last reported itself drained.
+        var peak = 0
     }
+
+    /// How far the count must fall, from its peak, for `release` to report the table drained.
+    static let drainedDrop = 64
 
     private let state = Mutex(State())
     private let maxTotal: Int
@@ -32,16 +37,22 @@ public final class ConnectionTable: Sendable {
             if state.total >= maxTotal { return .totalLimit }
             state.perClient[client] = mine + 1
             state.total += 1
+            state.peak = max(state.peak, state.total)
             return nil
         }
     }
 
-    /// Counts out a connection that `admit` let in.
-    public func release(client: String) {
+    /// Counts out a connection that `admit` let in. Returns true when the count has fallen to a quarter of its
+    /// peak, and by at least `drainedDrop`: a burst of connections has ended (then the peak starts afresh).
+    @discardableResult
+    public func release(client: String) -> Bool {
         state.withLock { state in
-            guard let mine = state.perClient[client] else { return }
+            guard let mine = state.perClient[client] else { return false }
             state.perClient[client] = mine > 1 ? mine - 1 : nil
             state.total -= 1
+            guard state.total <= state.peak / 4, state.peak - state.total >= Self.drainedDrop else { return false }
+            state.peak = state.total
+            return true
         }
     }
 

@@ -32,3 +32,17 @@ import WebSecurity
         #expect(table.openConnections == 2)
     }
 }
+
+extension ConnectionTableTests {
+    @Test func releaseReportsTheEndOfABurstOnce() {
+        let table = ConnectionTable(maxConnections: 1000, maxConnectionsPerClient: 1000)
+        for _ in 0..<100 { _ = table.admit(client: "a") }
+        // 100 down to 25 is a quarter of the peak, and a fall of 75 (at least 64).
+        let reports = (0..<90).map { _ in table.release(client: "a") }
+        #expect(reports.firstIndex(of: true) == 74)
+        #expect(reports.filter { $0 }.count == 1)
+        // A few connections coming and going after that report nothing.
+        for _ in 0..<10 { _ = table.admit(client: "a") }
+        #expect((0..<10).allSatisfy { _ in !table.release(client: "a") })
+    }
+}
