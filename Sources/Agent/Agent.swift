@@ -103,7 +103,11 @@ public enum Agent {
             configuration: .init(
                 address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "kvm-agent"),
             services: services,
-            onServerRunning: { _ in listening.signal() },
+            onServerRunning: { channel in
+                // Hummingbird has no hook for the server channel's handlers; this one goes in once it listens.
+                try? await AcceptPause.install(on: channel)
+                listening.signal()
+            },
             logger: logger)
     }
 
