@@ -19,10 +19,17 @@ enum Repo {
     }
 }
 
+enum Harness {
+    /// The defaults, but a request head deadline long enough for HummingbirdTesting's client: it connects when
+    /// the test starts, may send its first request much later, and does not reconnect once closed.
+    static let testClientLimits = ConnectionLimits(readHeaderTimeout: .seconds(600))
+}
+
 /// Runs the whole agent in-process (supervisor, collector, HTTP) and hands the test an HTTP client.
 func withAgent<T: Sendable>(
     uri: String, interval: Duration = .seconds(60), timeout: Duration = .seconds(2), policy: Policy? = nil,
-    connections: ConnectionLimits = ConnectionLimits(), _ body: @Sendable (any TestClientProtocol) async throws -> T
+    connections: ConnectionLimits = Harness.testClientLimits,
+    _ body: @Sendable (any TestClientProtocol) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "kvm-agent-test")
     logger.logLevel = ProcessInfo.processInfo.environment["KVM_AGENT_TEST_LOG"] == nil ? .critical : .debug

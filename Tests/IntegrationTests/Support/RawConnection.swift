@@ -2,11 +2,13 @@ import Foundation
 
 /// A TCP connection made with plain sockets, for tests that misbehave as clients do: connect from a chosen
 /// loopback address (127.0.0.2 is loopback too on Linux), trickle bytes, hold connections, and see exactly when
-/// the server closes. Every wait takes a deadline, and waits happen on a Dispatch thread: blocking the few threads
-/// of Swift's cooperative pool would stall the in-process agent, whose request handlers run there.
+/// the server closes. Every wait takes a deadline, and waits happen on the connection's own serial queue (which
+/// gets a thread of its own when needed): blocking the few threads of Swift's cooperative pool would stall the
+/// in-process agent, whose request handlers run there, and libdispatch's global queues are as narrow on Linux.
 // @unchecked: the descriptor never changes after init, and each test uses a connection from one task at a time.
 final class RawConnection: @unchecked Sendable {
     let fd: Int32
+    private let queue = DispatchQueue(label: "RawConnection")
 
     enum Failure: Error {
         case system(String, Int32)
@@ -29,7 +31,7 @@ final class RawConnection: @unchecked Sendable {
     deinit { Glibc.close(fd) }
 
     func send(_ text: String) async throws {
-        try await Self.offPool { try self.sendNow(text) }
+        try await self.offPool { try self.sendNow(text) }
     }
 
     private func sendNow(_ text: String) throws {
@@ -44,7 +46,7 @@ final class RawConnection: @unchecked Sendable {
 
     /// Reads one response: the head and, when it has a Content-Length, that many body bytes.
     func readResponse(within deadline: Duration, bodyExpected: Bool = true) async throws -> String {
-        try await Self.offPool { try self.readResponseNow(within: deadline, bodyExpected: bodyExpected) }
+        try await self.offPool { try self.readResponseNow(within: deadline, bodyExpected: bodyExpected) }
     }
 
     private func readResponseNow(within deadline: Duration, bodyExpected: Bool) throws -> String {
@@ -65,7 +67,7 @@ final class RawConnection: @unchecked Sendable {
 
     /// True if the server has closed the connection by `deadline` (bytes that come first are discarded).
     func closedByServer(within deadline: Duration) async -> Bool {
-        (try? await Self.offPool { self.closedByServerNow(within: deadline) }) ?? false
+        (try? await self.offPool { self.closedByServerNow(within: deadline) }) ?? false
     }
 
     private func closedByServerNow(within deadline: Duration) -> Bool {
@@ -97,9 +99,9 @@ final class RawConnection: @unchecked Sendable {
         return count > 0
     }
 
-    private static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    private func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+            queue.async { continuation.resume(with: Result { try body() }) }
         }
     }
 
