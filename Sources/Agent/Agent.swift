@@ -25,7 +25,12 @@ public enum Agent {
         let registry = PrometheusCollectorRegistry()
         let telemetry = AgentTelemetry(registry: registry, version: configuration.version)
         let web = configuration.web ?? WebConfiguration()
-        let server = try web.serverBuilder()
+        let connectionMetrics = HTTPConnectionMetrics(registry: registry)
+        let heap = HeapTrimmer()
+        let connections = ConnectionGuard(
+            limits: configuration.connections, rejected: { connectionMetrics.rejected($0) },
+            headerTimedOut: { connectionMetrics.headerTimedOut() }, drained: { heap.trimSoon() })
+        let server = try web.serverBuilder(connections: connections)
         let pool = NIOThreadPool(numberOfThreads: configuration.collector.libvirtThreads)
         let hypervisor = LibvirtHypervisor(pool: pool)
         let remediation = try configuration.policy.map { policy in
@@ -58,7 +63,10 @@ public enum Agent {
         let routes = AgentRoutes(
             metrics: MetricsSource(
                 store: store, registry: registry, process: { processProbe.sample() },
-                beforeRender: { remediation?.engine.publishStatus() }),
+                beforeRender: {
+                    remediation?.engine.publishStatus()
+                    connectionMetrics.publish(open: connections.table.openConnections)
+                }),
             store: store, telemetryPath: configuration.telemetryPath, version: configuration.version,
             recentActions: { remediation?.engine.recentActions(limit: 20) ?? [] },
             remediationProblem: { remediation?.engine.storageProblem() })
@@ -96,7 +104,11 @@ public enum Agent {
             configuration: .init(
                 address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "kvm-agent"),
             services: services,
-            onServerRunning: { _ in listening.signal() },
+            onServerRunning: { channel in
+                // Hummingbird has no hook for the server channel's handlers; this one goes in once it listens.
+                try? await AcceptPause.install(on: channel)
+                listening.signal()
+            },
             logger: logger)
     }
 

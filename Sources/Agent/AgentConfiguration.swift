@@ -14,6 +14,8 @@ public struct AgentConfiguration: Sendable {
     public var telemetryPath: String
     public var libvirtURI: String
     public var collector: CollectorSettings
+    /// The HTTP server's timeouts and connection caps (`--web.read-header-timeout` and the like).
+    public var connections = ConnectionLimits()
     public var version: String
 
     public struct CollectorSettings: Sendable {

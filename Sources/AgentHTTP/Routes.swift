@@ -32,16 +32,14 @@ public struct AgentRoutes: Sendable {
     static let textFormat = "text/plain; version=0.0.4; charset=utf-8"
 
     public func register<Context: RequestContext>(on router: Router<Context>) {
-        router.get(RouterPath(telemetryPath)) { request, _ in
-            try self.metricsResponse(request)
-        }
-        router.get("/") { _, _ in
+        Self.getAndHead(router, RouterPath(telemetryPath)) { request in try self.metricsResponse(request) }
+        Self.getAndHead(router, "/") { _ in
             Response(
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: self.statusPage())))
         }
-        router.get("/healthz") { _, _ in "ok\n" }
-        router.get("/readyz") { _, _ in self.readiness() }
+        Self.getAndHead(router, "/healthz") { _ in Self.plainText(.ok, "ok\n") }
+        Self.getAndHead(router, "/readyz") { _ in self.readiness() }
     }
 
     /// 200 when libvirt is connected and, with remediation on, its audit log and state file can be written.
@@ -49,10 +47,24 @@ public struct AgentRoutes: Sendable {
         var problems: [String] = []
         if !store.snapshot().libvirtUp { problems.append("libvirt is not connected") }
         if let problem = remediationProblem() { problems.append(problem) }
-        return Response(
-            status: problems.isEmpty ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
-            body: .init(
-                byteBuffer: ByteBuffer(string: problems.isEmpty ? "ready\n" : problems.joined(separator: "\n") + "\n")))
+        return Self.plainText(
+            problems.isEmpty ? .ok : .serviceUnavailable,
+            problems.isEmpty ? "ready\n" : problems.joined(separator: "\n") + "\n")
+    }
+
+    /// Routes GET and HEAD for `path`: Hummingbird's router matches only the method a route was registered for,
+    /// and HEAD must answer like GET, headers and Content-Length included, without the body.
+    private static func getAndHead<Context: RequestContext>(
+        _ router: Router<Context>, _ path: RouterPath, _ respond: @escaping @Sendable (Request) throws -> Response
+    ) {
+        router.get(path) { request, _ in try respond(request) }
+        router.head(path) { request, _ in try respond(request).createHeadResponse() }
+    }
+
+    private static func plainText(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     func metricsResponse(_ request: Request) throws -> Response {

@@ -7,19 +7,36 @@ extension WebConfiguration {
     /// The Hummingbird server for this configuration: plain HTTP/1.1 without `tls_server_config`, otherwise
     /// HTTP/1.1 over TLS with the configured versions, suites, curves and client-certificate policy.
     ///
-    /// - Parameter http1: Settings for the HTTP/1.1 channel (idle timeout, decoder limits).
-    public func serverBuilder(http1: HTTP1Channel.Configuration = .init()) throws -> HTTPServerBuilder {
-        guard let tls = self.tls else { return .http1(configuration: http1) }
+    /// - Parameters:
+    ///   - http1: Settings for the HTTP/1.1 channel (idle timeout, decoder limits).
+    ///   - connections: Caps and timeouts for connections; they override `http1`'s idle timeout.
+    public func serverBuilder(
+        http1: HTTP1Channel.Configuration = .init(), connections: ConnectionGuard? = nil
+    ) throws -> HTTPServerBuilder {
+        let http1 = connections?.configuring(http1) ?? http1
+        let channel = try self.childChannel(http1: http1)
+        return HTTPServerBuilder { responder in
+            let base = try channel(responder)
+            return connections?.guarding(base) ?? base
+        }
+    }
+
+    private func childChannel(
+        http1: HTTP1Channel.Configuration
+    ) throws -> @Sendable (@escaping HTTPChannelHandler.Responder) throws -> any ServerChildChannel {
+        guard let tls = self.tls else { return { HTTP1Channel(responder: $0, configuration: http1) } }
         let channelConfiguration = tls.makeChannelConfiguration()
         // Fail here, where the caller expects configuration errors, rather than when the server starts.
         _ = try NIOSSLContext(configuration: channelConfiguration.tlsConfiguration)
         guard !tls.clientAllowedSANs.isEmpty else {
-            return try .tls(.http1(configuration: http1), configuration: channelConfiguration)
+            return {
+                try TLSChannel(HTTP1Channel(responder: $0, configuration: http1), configuration: channelConfiguration)
+            }
         }
         // HummingbirdTLS has no hook that runs after BoringSSL has verified the chain (its custom callback
         // replaces verification instead), so the SAN check sits in its own handler right behind the TLS handler.
         let policy = ClientSANPolicy(allowed: tls.clientAllowedSANs)
-        return HTTPServerBuilder { responder in
+        return { responder in
             try TLSChannel(
                 ClientSANCheckingChannel(
                     base: HTTP1Channel(responder: responder, configuration: http1), policy: policy),

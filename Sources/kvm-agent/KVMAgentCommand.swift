@@ -33,6 +33,24 @@ struct KVMAgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")
     var telemetryPath = "/metrics"
 
+    @Option(
+        name: .customLong("web.read-header-timeout"),
+        help: "Time a client has to send a request head, from connecting or from its first byte after a response.")
+    var readHeaderTimeout = "10s"
+
+    @Option(name: .customLong("web.idle-timeout"), help: "Time after which an idle keep-alive connection is closed.")
+    var idleTimeout = "60s"
+
+    @Option(
+        name: .customLong("web.max-connections"),
+        help: "Open HTTP connections in total; more are closed on accept. Keep below the unit's LimitNOFILE.")
+    var maxConnections = ConnectionLimits().maxConnections
+
+    @Option(
+        name: .customLong("web.max-connections-per-client"),
+        help: "Open HTTP connections from one client address; more are closed on accept.")
+    var maxConnectionsPerClient = ConnectionLimits().maxConnectionsPerClient
+
     @Option(name: .customLong("libvirt.uri"), help: "libvirt connection URI (test:///path/host.xml for a demo host).")
     var libvirtURI = "qemu:///system"
 
@@ -86,6 +104,13 @@ struct KVMAgentCommand: AsyncParsableCommand {
         var configuration = AgentConfiguration(
             listenHost: address.host, listenPort: address.port, telemetryPath: telemetryPath, libvirtURI: libvirtURI,
             collector: .init(interval: interval, timeout: timeout))
+        configuration.connections = ConnectionLimits(
+            readHeaderTimeout: try flag("web.read-header-timeout") { try Self.connectionTimeout(readHeaderTimeout) },
+            idleTimeout: try flag("web.idle-timeout") { try Self.connectionTimeout(idleTimeout) },
+            maxConnections: try flag("web.max-connections") { try Self.positive(maxConnections) },
+            maxConnectionsPerClient: try flag("web.max-connections-per-client") {
+                try Self.positive(maxConnectionsPerClient)
+            })
         if let webConfigFile {
             configuration.web = try flag("web.config.file") { try WebConfiguration.load(path: webConfigFile) }
         }
@@ -93,6 +118,23 @@ struct KVMAgentCommand: AsyncParsableCommand {
             configuration.policy = try flag("config.file") { try Policy.load(path: configFile) }
         }
         return (configuration, level, format)
+    }
+
+    struct OutOfRange: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// A count flag's value, which must be at least 1.
+    static func positive(_ value: Int) throws -> Int {
+        guard value >= 1 else { throw OutOfRange(description: "\(value) must be at least 1") }
+        return value
+    }
+
+    /// A connection timeout, at most a day: a longer one would disable it in effect.
+    static func connectionTimeout(_ text: String) throws -> Duration {
+        let duration = try FlagValues.duration(text)
+        guard duration <= .seconds(86_400) else { throw OutOfRange(description: "\"\(text)\" is longer than 24h") }
+        return duration
     }
 
     func run() async throws {

@@ -114,16 +114,24 @@ import Testing
                     "version 3", good.replacingOccurrences(of: #""version":"4""#, with: #""version":"3""#),
                     "application/json", .badRequest
                 ),
-                (
-                    "over 1 MiB", String(repeating: " ", count: (1 << 20) + 1) + good, "application/json",
-                    .contentTooLarge
-                ),
             ]
             for (name, body, type, status) in cases {
                 let answer = try await client.post("/api/v1/alertmanager", json: body, contentType: type)
                 #expect(answer.status == status, "\(name): \(answer.status) \(answer.text)")
                 #expect(answer.json["error"] is String, "\(name): no error reason in \(answer.text)")
             }
+            // Over 1 MiB: the server answers before reading the body and closes the connection, which this test
+            // client does not reopen, so curl asks.
+            let large = fixture.directory.appending(path: "large.json")
+            try (String(repeating: " ", count: (1 << 20) + 1) + good).write(
+                to: large, atomically: true, encoding: .utf8)
+            let tooLarge = try curl([
+                "-X", "POST", "-H", "Authorization: Bearer \(RemediationFixture.webhookToken)", "-H",
+                "Content-Type: application/json", "--data-binary", "@\(large.path)",
+                "http://127.0.0.1:\(try #require(client.port))/api/v1/alertmanager",
+            ])
+            #expect(tooLarge.status == .contentTooLarge, "\(tooLarge.text)")
+            #expect(tooLarge.json["error"] is String, "no error reason in \(tooLarge.text)")
             let missing = try await client.post("/api/v1/alertmanager", json: #"{"version":"4","status":"firing"}"#)
             #expect(missing.text.contains("alerts: missing"))
             #expect(

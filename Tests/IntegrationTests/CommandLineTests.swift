@@ -11,7 +11,8 @@ import Testing
     @Test(arguments: [
         ("--collector.interval", "fast"), ("--collector.timeout", "0s"), ("--web.listen-address", "localhost"),
         ("--web.listen-address", ":99999"), ("--log.level", "loud"), ("--log.format", "xml"),
-        ("--web.telemetry-path", "metrics"),
+        ("--web.telemetry-path", "metrics"), ("--web.read-header-timeout", "0s"), ("--web.idle-timeout", "25h"),
+        ("--web.max-connections", "0"), ("--web.max-connections-per-client", "-1"),
     ])
     func badFlagValueNamesTheFlag(flag: String, value: String) throws {
         let result = try agent(flag, value)
@@ -26,7 +27,8 @@ import Testing
         let help = try agent("--help")
         for flag in [
             "--web.listen-address", "--web.telemetry-path", "--libvirt.uri", "--collector.interval",
-            "--collector.timeout", "--log.level", "--log.format",
+            "--collector.timeout", "--log.level", "--log.format", "--web.read-header-timeout", "--web.idle-timeout",
+            "--web.max-connections", "--web.max-connections-per-client",
         ] {
             #expect(help.output.contains(flag))
         }

@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import Remediation
 import Testing
+import WebSecurity
 
 enum Repo {
     static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -18,9 +19,16 @@ enum Repo {
     }
 }
 
+enum Harness {
+    /// The defaults, but a request head deadline long enough for HummingbirdTesting's client: it connects when
+    /// the test starts, may send its first request much later, and does not reconnect once closed.
+    static let testClientLimits = ConnectionLimits(readHeaderTimeout: .seconds(600))
+}
+
 /// Runs the whole agent in-process (supervisor, collector, HTTP) and hands the test an HTTP client.
 func withAgent<T: Sendable>(
     uri: String, interval: Duration = .seconds(60), timeout: Duration = .seconds(2), policy: Policy? = nil,
+    connections: ConnectionLimits = Harness.testClientLimits,
     _ body: @Sendable (any TestClientProtocol) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "kvm-agent-test")
@@ -29,6 +37,7 @@ func withAgent<T: Sendable>(
         listenHost: "127.0.0.1", listenPort: 0, libvirtURI: uri,
         collector: .init(interval: interval, timeout: timeout))
     configuration.policy = policy
+    configuration.connections = connections
     return try await Agent.buildApplication(configuration, logger: logger).test(.live, body)
 }
 

@@ -1,0 +1,96 @@
+import NIOCore
+import NIOHTTPTypes
+
+/// Closes a connection whose request head is not complete within `timeout` of the accept, or of the first bytes
+/// that follow the previous response (Go's `ReadHeaderTimeout`).
+///
+/// Written because Hummingbird has one timer for both waits: `HTTP1Channel.Configuration.idleTimeout` restarts
+/// whenever a whole HTTP part is decoded, so a head trickled a byte at a time is bounded only by the idle
+/// timeout, which must be long for keep-alive scrapers. Sits behind the HTTP decoder: it sees decoded heads, and
+/// `channelReadComplete` (which the decoder forwards for every socket read, decoded or not) tells it that bytes
+/// of the next request have begun to arrive.
+final class RequestHeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private enum State {
+        /// Since accept or since bytes of a new request arrived: the timer runs.
+        case awaitingHead
+        /// Heads received outnumber responses finished.
+        case inRequest
+        /// Every request answered; the idle timeout governs until bytes arrive.
+        case betweenRequests
+    }
+
+    private var state = State.awaitingHead
+    private var headsReceived = 0
+    private var responsesEnded = 0
+    private var timer: Scheduled<Void>?
+    private let timeout: TimeAmount
+    private let timedOut: @Sendable () -> Void
+
+    init(timeout: TimeAmount, timedOut: @escaping @Sendable () -> Void = {}) {
+        self.timeout = timeout
+        self.timedOut = timedOut
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { self.arm(context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.disarm()
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.arm(context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.disarm()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head = self.unwrapInboundIn(data) {
+            self.headsReceived += 1
+            self.state = .inRequest
+            self.disarm()
+        }
+        context.fireChannelRead(data)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if self.state == .betweenRequests {
+            self.state = .awaitingHead
+            self.arm(context)
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = self.unwrapOutboundIn(data) {
+            self.responsesEnded += 1
+            if self.responsesEnded >= self.headsReceived { self.state = .betweenRequests }
+        }
+        context.write(data, promise: promise)
+    }
+
+    private func arm(_ context: ChannelHandlerContext) {
+        guard self.state == .awaitingHead, self.timer == nil else { return }
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: self.timeout) {
+            self.timer = nil
+            guard self.state == .awaitingHead else { return }
+            self.timedOut()
+            context.close(promise: nil)
+        }
+    }
+
+    private func disarm() {
+        self.timer?.cancel()
+        self.timer = nil
+    }
+}

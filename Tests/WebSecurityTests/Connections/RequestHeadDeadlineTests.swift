@@ -1,0 +1,78 @@
+import HTTPTypes
+import NIOCore
+import NIOEmbedded
+import NIOHTTPTypes
+import Synchronization
+import Testing
+
+@testable import WebSecurity
+
+@Suite struct RequestHeadDeadlineTests {
+    static let head = HTTPRequestPart.head(HTTPRequest(method: .get, scheme: nil, authority: "a", path: "/metrics"))
+
+    static func connected(timeout: TimeAmount = .seconds(10)) throws -> (EmbeddedChannel, Counter) {
+        let timeouts = Counter()
+        let channel = EmbeddedChannel(handler: RequestHeadDeadline(timeout: timeout, timedOut: { timeouts.add() }))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return (channel, timeouts)
+    }
+
+    @Test func closesWhenNoHeadArrivesAfterAccept() throws {
+        let (channel, timeouts) = try Self.connected()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(9))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(!channel.isActive)
+        #expect(timeouts.value == 1)
+    }
+
+    @Test func aHeadInTimeStopsTheDeadline() throws {
+        let (channel, timeouts) = try Self.connected()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(5))
+        try channel.writeInbound(Self.head)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(60))
+        #expect(channel.isActive)
+        #expect(timeouts.value == 0)
+        _ = try channel.finish()
+    }
+
+    @Test func betweenRequestsTheDeadlineWaitsForTheFirstByte() throws {
+        let (channel, timeouts) = try Self.connected()
+        try channel.writeInbound(Self.head)
+        try channel.writeInbound(HTTPRequestPart.end(nil))
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        // Idle: the idle timeout's business, not this handler's.
+        channel.embeddedEventLoop.advanceTime(by: .seconds(30))
+        #expect(channel.isActive)
+        // Bytes of the next request arrive (a read that decodes to nothing yet): the deadline starts.
+        channel.pipeline.fireChannelReadComplete()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(9))
+        #expect(channel.isActive)
+        // More bytes do not restart it.
+        channel.pipeline.fireChannelReadComplete()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(!channel.isActive)
+        #expect(timeouts.value == 1)
+    }
+
+    @Test func aPipelinedHeadIsNotTimedOutWhileEarlierOnesAreAnswered() throws {
+        let (channel, timeouts) = try Self.connected()
+        try channel.writeInbound(Self.head)
+        try channel.writeInbound(HTTPRequestPart.end(nil))
+        try channel.writeInbound(Self.head)
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        channel.pipeline.fireChannelReadComplete()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(20))
+        #expect(channel.isActive)
+        #expect(timeouts.value == 0)
+        _ = try channel.finish()
+    }
+}
+
+/// A count that a `@Sendable` callback can bump (EmbeddedChannel runs everything on the test's thread).
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+}
