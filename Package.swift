@@ -62,14 +62,15 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // The one strict reading of YAML configuration files (null, booleans, unknown and repeated keys, ranges).
+        .target(name: "StrictYAML", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: upcoming),
         // Alert-driven remediation: webhook decoding, policy, safety state, audit and the action queue.
         // No C imports; acts on domains through a protocol, tested against fakes.
         .target(
             name: "Remediation",
             dependencies: [
-                "KVMCore",
+                "KVMCore", "StrictYAML",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: upcoming
         ),
@@ -77,6 +78,7 @@ let package = Package(
         .target(
             name: "WebSecurity",
             dependencies: [
+                "KVMCore", "StrictYAML",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -87,7 +89,6 @@ let package = Package(
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: upcoming
         ),
@@ -168,7 +169,8 @@ let package = Package(
         .testTarget(
             name: "WebSecurityTests",
             dependencies: [
-                "WebSecurity",
+                "WebSecurity", "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
