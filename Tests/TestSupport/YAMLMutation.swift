@@ -29,12 +29,16 @@ public enum YAMLMutation {
             case 4: lines.remove(at: index)
             case 5: lines.insert(lines[index], at: index)
             case 6: lines[index] = String(repeating: " ", count: Int.random(in: 0...6, using: &rng)) + lines[index]
-            default:
-                let length = Int.random(in: 0...20, using: &rng)
-                lines.insert(String((0..<length).map { _ in hostileCharacters.randomElement(using: &rng)! }), at: index)
+            default: lines.insert(noise(maxLength: 20, using: &rng), at: index)
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Up to `maxLength` characters that mean something to YAML or its reader.
+    public static func noise(maxLength: Int, using rng: inout some RandomNumberGenerator) -> String {
+        String(
+            (0..<Int.random(in: 0...maxLength, using: &rng)).map { _ in hostileCharacters.randomElement(using: &rng)! })
     }
 
     /// The line with what follows its key's colon (or its list dash) replaced by `value`.

@@ -68,6 +68,20 @@ import Testing
         }
     }
 
+    @Test func arbitraryTextIsRejectedCleanly() async throws {
+        let directory = try fixtureDirectory()
+        defer { directory.remove() }
+        await propertyCheck(count: 1000, input: Gen<UInt64>.value()) { seed in
+            var rng = Xoshiro(seed: (seed, ~seed, seed &* 31, 1))
+            let keys = Self.lines.map { String($0.prefix { $0 != ":" }) + ":" }
+            let text = (0..<Int.random(in: 0...10, using: &rng)).map { _ in
+                Bool.random(using: &rng)
+                    ? keys.randomElement(using: &rng)! : YAMLMutation.noise(maxLength: 12, using: &rng)
+            }
+            check(text.joined(separator: ["\n", " ", "\n  "].randomElement(using: &rng)!), in: directory)
+        }
+    }
+
     @Test func everyHostileValueAtEveryKey() throws {
         let directory = try fixtureDirectory()
         defer { directory.remove() }
