@@ -63,14 +63,15 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // The one strict reading of YAML configuration files (null, booleans, unknown and repeated keys, ranges).
+        .target(name: "StrictYAML", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: upcoming),
         // Alert-driven remediation: webhook decoding, policy, safety state, audit and the action queue.
         // No C imports; acts on domains through a protocol, tested against fakes.
         .target(
             name: "Remediation",
             dependencies: [
-                "KVMCore",
+                "KVMCore", "StrictYAML",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: upcoming
         ),
@@ -78,6 +79,7 @@ let package = Package(
         .target(
             name: "WebSecurity",
             dependencies: [
+                "KVMCore", "StrictYAML",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -89,7 +91,6 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: upcoming
         ),
@@ -170,10 +171,11 @@ let package = Package(
         .testTarget(
             name: "WebSecurityTests",
             dependencies: [
-                "WebSecurity",
+                "WebSecurity", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -1,19 +1,19 @@
-import Yams
+import StrictYAML
 
 /// `basic_auth_users`: user name to bcrypt hash.
 enum BasicAuthUsers {
-    static func parse(_ node: Node, at path: String, context: YAMLContext) throws -> [String: String] {
+    static func parse(_ value: YAMLValue) throws -> [String: String] {
         var users: [String: String] = [:]
-        for entry in try context.mapping(node, at: path, allowedKeys: nil) {
+        for entry in try value.entries(keys: nil) {
             // Basic auth splits "user:password" at the first colon, so such a user could never log in.
             if entry.key.isEmpty || entry.key.contains(":") {
-                throw context.error("user names must be non-empty and contain no ':'", at: entry.path, entry.keyNode)
+                throw entry.keyProblem("user names must be non-empty and contain no ':'")
             }
-            guard let hash = try context.string(entry.value, at: entry.path), Self.isBcryptHash(hash) else {
-                // The value is not echoed: a plaintext password pasted here by mistake must not reach the logs.
-                throw context.error(
+            // The value is not echoed: a plaintext password pasted here by mistake must not reach the logs.
+            guard let hash = try? entry.value.string(), Self.isBcryptHash(hash) else {
+                throw entry.value.problem(
                     "expected a bcrypt hash ($2a$, $2b$ or $2y$, cost 04-31, 60 characters), "
-                        + "e.g. from `htpasswd -nBC 10 \"\"`", at: entry.path, entry.value)
+                        + "e.g. from `htpasswd -nBC 10 \"\"`")
             }
             users[entry.key] = hash
         }

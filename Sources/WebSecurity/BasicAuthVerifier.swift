@@ -1,6 +1,7 @@
 import Crypto
 import Dispatch
 import HummingbirdBcrypt
+import KVMCore
 import Synchronization
 
 /// Checks basic-auth credentials against the configured bcrypt hashes, remembering successes so that only the first
@@ -35,7 +36,7 @@ final class BasicAuthVerifier: Sendable {
         }
         let fingerprint = Array(SHA256.hash(data: self.salt + Array(user.utf8) + [0] + Array(password.utf8)))
         let cached = self.verified.withLock { $0[user] }
-        if let cached, Self.constantTimeEqual(cached, fingerprint) { return true }
+        if let cached, ConstantTime.equal(cached, fingerprint) { return true }
         guard await self.bcrypt(password, hash: hash) else { return false }
         self.verified.withLock { $0[user] = fingerprint }
         return true
@@ -50,14 +51,6 @@ final class BasicAuthVerifier: Sendable {
                 continuation.resume(returning: Bcrypt.verify(password, hash: hash))
             }
         }
-    }
-
-    /// Compares every byte whatever the first difference, so timing does not reveal how much of a guess was right.
-    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
-        return difference == 0
     }
 
     private static func canonicalHash(_ hash: String) -> String {

@@ -1,4 +1,4 @@
-import Yams
+import StrictYAML
 
 extension WebConfiguration {
     /// The toolkit allows only these headers, and fixes the values of the two that are enumerations, to keep the
@@ -11,39 +11,35 @@ extension WebConfiguration {
         "Content-Security-Policy": nil,
     ]
 
-    static func parseHTTPServerConfig(
-        _ node: Node, at path: String, context: YAMLContext
-    ) throws -> [(name: String, value: String)] {
+    static func parseHTTPServerConfig(_ value: YAMLValue) throws -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = []
-        for entry in try context.mapping(node, at: path, allowedKeys: ["http2", "headers"]) {
+        for entry in try value.entries(keys: ["http2", "headers"]) {
             switch entry.key {
             case "http2":
                 // HTTP/2 is not served whatever this says (see WebConfiguration); only the type is checked.
-                _ = try context.bool(entry.value, at: entry.path)
+                _ = try entry.value.bool()
             default:
-                if entry.value.isNull { continue }
-                for header in try context.mapping(entry.value, at: entry.path, allowedKeys: nil) {
-                    headers.append(try Self.header(header, context: context))
+                for header in try entry.value.entries(keys: nil) {
+                    headers.append(try Self.header(header))
                 }
             }
         }
         return headers
     }
 
-    private static func header(_ entry: YAMLEntry, context: YAMLContext) throws -> (name: String, value: String) {
+    private static func header(_ entry: YAMLEntry) throws -> (name: String, value: String) {
         guard let allowedValues = Self.allowedHeaders[entry.key] else {
             let known = Self.allowedHeaders.keys.sorted().joined(separator: ", ")
-            throw context.error("this header cannot be configured (allowed: \(known))", at: entry.path, entry.keyNode)
+            throw entry.keyProblem("this header cannot be configured (allowed: \(known))")
         }
-        let value = try context.string(entry.value, at: entry.path) ?? ""
+        let value = try entry.value.string()
         if let allowedValues, !allowedValues.contains(value) {
-            throw context.error(
-                "invalid value \"\(value)\" (expected one of \(allowedValues.sorted().joined(separator: ", ")))",
-                at: entry.path, entry.value)
+            throw entry.value.problem(
+                "invalid value \"\(value)\" (expected one of \(allowedValues.sorted().joined(separator: ", ")))")
         }
         // A line break would let the file inject further headers or split the response.
         if value.isEmpty || value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
-            throw context.error("the value must be non-empty and on one line", at: entry.path, entry.value)
+            throw entry.value.problem("the value must be non-empty and on one line")
         }
         return (entry.key, value)
     }

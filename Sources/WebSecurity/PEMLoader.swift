@@ -1,10 +1,12 @@
 import NIOSSL
-import Yams
+import StrictYAML
+
+/// A string setting and the value it was read from, which errors point at.
+typealias YAMLString = (value: String, node: YAMLValue)
 
 /// Loads the certificate and key material named by `tls_server_config`, turning every failure into an error that
-/// names the key, its line and the file.
+/// names the key and its line.
 struct PEMLoader {
-    let context: YAMLContext
     let directory: String
 
     /// Relative paths are taken from the configuration file's directory, as the Go toolkit's `JoinDir` does.
@@ -14,78 +16,76 @@ struct PEMLoader {
     }
 
     func certificates(
-        file: (value: String, entry: YAMLEntry)?, inline: (value: String, entry: YAMLEntry)?, role: String,
-        at path: String, _ node: Node
+        file: YAMLString?, inline: YAMLString?, role: String,
+        in section: YAMLValue
     ) throws -> [NIOSSLCertificate] {
         switch (file.flatMap(Self.nonEmpty), inline.flatMap(Self.nonEmpty)) {
         case (.some, .some(let inline)):
-            throw self.context.error("set \(role)_file or \(role), not both", at: inline.entry.path, inline.entry.value)
+            throw inline.node.problem("set \(role)_file or \(role), not both")
         case (.some(let file), nil):
-            return try self.certificates(at: file.value, entry: file.entry)
+            return try self.certificates(at: file.value, node: file.node)
         case (nil, .some(let inline)):
-            return try self.parseCertificates(Array(inline.value.utf8), source: "inline PEM", entry: inline.entry)
+            return try self.parseCertificates(Array(inline.value.utf8), source: "inline PEM", node: inline.node)
         case (nil, nil):
-            throw self.context.error("\(role)_file is required when tls_server_config is present", at: path, node)
+            throw section.problem("\(role)_file is required when tls_server_config is present")
         }
     }
 
-    func certificates(at file: String, entry: YAMLEntry) throws -> [NIOSSLCertificate] {
+    func certificates(at file: String, node: YAMLValue) throws -> [NIOSSLCertificate] {
         let resolved = self.resolve(file)
-        return try self.parseCertificates(self.read(resolved, entry: entry), source: resolved, entry: entry)
+        return try self.parseCertificates(self.read(resolved, node: node), source: resolved, node: node)
     }
 
     func privateKey(
-        file: (value: String, entry: YAMLEntry)?, inline: (value: String, entry: YAMLEntry)?, at path: String,
-        _ node: Node
+        file: YAMLString?, inline: YAMLString?, in section: YAMLValue
     ) throws -> NIOSSLPrivateKey {
         let bytes: [UInt8]
         let source: String
-        let entry: YAMLEntry
+        let node: YAMLValue
         switch (file.flatMap(Self.nonEmpty), inline.flatMap(Self.nonEmpty)) {
         case (.some, .some(let inline)):
-            throw self.context.error("set key_file or key, not both", at: inline.entry.path, inline.entry.value)
+            throw inline.node.problem("set key_file or key, not both")
         case (.some(let file), nil):
             source = self.resolve(file.value)
-            bytes = try self.read(source, entry: file.entry)
-            entry = file.entry
+            bytes = try self.read(source, node: file.node)
+            node = file.node
         case (nil, .some(let inline)):
             source = "inline PEM"
             bytes = Array(inline.value.utf8)
-            entry = inline.entry
+            node = inline.node
         case (nil, nil):
-            throw self.context.error("key_file is required when tls_server_config is present", at: path, node)
+            throw section.problem("key_file is required when tls_server_config is present")
         }
         do {
             return try NIOSSLPrivateKey(bytes: bytes, format: .pem)
         } catch {
             // The key's bytes never reach the message; only where they came from.
-            throw self.context.error(
-                "\(source) is not a usable unencrypted PEM private key (\(error))", at: entry.path, entry.value)
+            throw node.problem("\(source) is not a usable unencrypted PEM private key (\(error))")
         }
     }
 
-    private func parseCertificates(_ bytes: [UInt8], source: String, entry: YAMLEntry) throws -> [NIOSSLCertificate] {
+    private func parseCertificates(_ bytes: [UInt8], source: String, node: YAMLValue) throws -> [NIOSSLCertificate] {
         let certificates: [NIOSSLCertificate]
         do {
             certificates = try NIOSSLCertificate.fromPEMBytes(bytes)
         } catch {
-            throw self.context.error("\(source) is not valid PEM (\(error))", at: entry.path, entry.value)
+            throw node.problem("\(source) is not valid PEM (\(error))")
         }
         guard !certificates.isEmpty else {
-            throw self.context.error("\(source) contains no PEM certificate", at: entry.path, entry.value)
+            throw node.problem("\(source) contains no PEM certificate")
         }
         return certificates
     }
 
-    private func read(_ path: String, entry: YAMLEntry) throws -> [UInt8] {
+    private func read(_ path: String, node: YAMLValue) throws -> [UInt8] {
         do {
             return try FileReader.contents(of: path)
         } catch {
-            throw self.context.error("cannot read \(path): \(error)", at: entry.path, entry.value)
+            throw node.problem("cannot read \(path): \(error)")
         }
     }
 
-    private static func nonEmpty(_ field: (value: String, entry: YAMLEntry)) -> (value: String, entry: YAMLEntry)? {
+    private static func nonEmpty(_ field: YAMLString) -> YAMLString? {
         field.value.isEmpty ? nil : field
     }
 }

@@ -1,5 +1,5 @@
 import NIOSSL
-import Yams
+import StrictYAML
 
 extension TLSSettings {
     static let keys: Set<String> = [
@@ -44,65 +44,56 @@ extension TLSSettings {
         "X25519MLKEM768": .x25519_MLKEM768,
     ]
 
-    static func parse(_ node: Node, at path: String, context: YAMLContext, directory: String) throws -> TLSSettings {
-        let entries = try context.mapping(node, at: path, allowedKeys: Self.keys)
-        let byKey = Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0) })
-        func string(_ key: String) throws -> (value: String, entry: YAMLEntry)? {
-            guard let entry = byKey[key], let value = try context.string(entry.value, at: entry.path) else {
-                return nil
-            }
-            return (value, entry)
+    static func parse(_ section: YAMLValue, directory: String) throws -> TLSSettings {
+        let byKey = try section.fields(Self.keys)
+        func string(_ key: String) throws -> YAMLString? {
+            guard let node = byKey[key] else { return nil }
+            return (try node.string(), node)
         }
-        let files = PEMLoader(context: context, directory: directory)
+        let files = PEMLoader(directory: directory)
 
-        let chain = try files.certificates(
-            file: string("cert_file"), inline: string("cert"), role: "cert", at: path, node)
-        let key = try files.privateKey(file: string("key_file"), inline: string("key"), at: path, node)
+        let chain = try files.certificates(file: string("cert_file"), inline: string("cert"), role: "cert", in: section)
+        let key = try files.privateKey(file: string("key_file"), inline: string("key"), in: section)
 
         var clientAuth = ClientAuth.noClientCert
-        if let (name, entry) = try string("client_auth_type") {
+        if let (name, node) = try string("client_auth_type") {
             // "RequireClientCert" is the toolkit's backwards-compatible spelling of RequireAnyClientCert.
             guard let parsed = ClientAuth(rawValue: name) ?? (name == "RequireClientCert" ? .requireAnyClientCert : nil)
             else {
                 let known = ClientAuth.allCases.map(\.rawValue).joined(separator: ", ")
-                throw context.error("unknown value \"\(name)\" (expected one of \(known))", at: entry.path, entry.value)
+                throw node.problem("unknown value \"\(name)\" (expected one of \(known))")
             }
             clientAuth = parsed
         }
 
         var clientCAs: [NIOSSLCertificate] = []
-        if let (file, entry) = try string("client_ca_file") {
-            clientCAs = try files.certificates(at: file, entry: entry)
+        if let (file, node) = try string("client_ca_file") {
+            clientCAs = try files.certificates(at: file, node: node)
             if clientAuth == .noClientCert {
-                throw context.error(
-                    "client CAs are configured but client_auth_type is NoClientCert; set client_auth_type",
-                    at: entry.path, entry.value)
+                throw node.problem(
+                    "client CAs are configured but client_auth_type is NoClientCert; set client_auth_type")
             }
         } else if clientAuth.verifiesChain {
-            throw context.error(
-                "client_auth_type \(clientAuth.rawValue) verifies client certificates and needs client_ca_file",
-                at: byKey["client_auth_type"]?.path ?? path, byKey["client_auth_type"]?.value ?? node)
+            throw (byKey["client_auth_type"] ?? section).problem(
+                "client_auth_type \(clientAuth.rawValue) verifies client certificates and needs client_ca_file")
         }
 
         var allowedSANs: [String] = []
-        if let entry = byKey["client_allowed_sans"] {
-            allowedSANs = try context.stringList(entry.value, at: entry.path).map {
-                ClientSANPolicy.normalized($0.value)
-            }
+        if let node = byKey["client_allowed_sans"] {
+            allowedSANs = try node.stringList().map(ClientSANPolicy.normalized)
             // With an optional or unverified certificate, anyone could skip the check or forge a matching SAN.
             if !allowedSANs.isEmpty && clientAuth != .requireAndVerifyClientCert {
-                throw context.error(
-                    "client_allowed_sans needs client_auth_type RequireAndVerifyClientCert, not \(clientAuth.rawValue)",
-                    at: entry.path, entry.value)
+                throw node.problem(
+                    "client_allowed_sans needs client_auth_type RequireAndVerifyClientCert, not \(clientAuth.rawValue)")
             }
         }
 
-        let minimum = try Self.version(string("min_version"), default: 2, context: context)
-        let maximum = try Self.version(string("max_version"), default: 3, context: context)
-        if maximum < minimum, let entry = byKey["max_version"] ?? byKey["min_version"] {
-            throw context.error(
+        let minimum = try Self.version(string("min_version"), default: 2)
+        let maximum = try Self.version(string("max_version"), default: 3)
+        if maximum < minimum, let node = byKey["max_version"] ?? byKey["min_version"] {
+            throw node.problem(
                 "max_version \(Self.versionNames[maximum].name) is older than min_version "
-                    + Self.versionNames[minimum].name, at: entry.path, entry.value)
+                    + Self.versionNames[minimum].name)
         }
 
         var settings = TLSSettings(
@@ -110,33 +101,33 @@ extension TLSSettings {
             clientAllowedSANs: allowedSANs, minimumVersion: Self.versionNames[minimum].version,
             maximumVersion: Self.versionNames[maximum].version)
 
-        if let entry = byKey["cipher_suites"] {
-            for item in try context.stringList(entry.value, at: entry.path) {
-                if let cipher = Self.cipherNames[item.value] {
+        if let node = byKey["cipher_suites"] {
+            for item in try node.list() {
+                let name = try item.nonEmptyString()
+                if let cipher = Self.cipherNames[name] {
                     settings.cipherSuites.append(cipher)
-                } else if !Self.tls13CipherNames.contains(item.value) {
-                    throw context.error(
-                        "cipher suite \"\(item.value)\" is unknown or not supported by this server's TLS library "
-                            + "(supported: \(Self.cipherNames.keys.sorted().joined(separator: ", ")))",
-                        at: item.path, item.node)
+                } else if !Self.tls13CipherNames.contains(name) {
+                    throw item.problem(
+                        "cipher suite \"\(name)\" is unknown or not supported by this server's TLS library "
+                            + "(supported: \(Self.cipherNames.keys.sorted().joined(separator: ", ")))")
                 }
             }
         }
-        if let entry = byKey["curve_preferences"] {
-            for item in try context.stringList(entry.value, at: entry.path) {
-                guard let curve = Self.curveNames[item.value] else {
-                    throw context.error(
-                        "curve \"\(item.value)\" is not supported "
-                            + "(supported: \(Self.curveNames.keys.sorted().joined(separator: ", ")))",
-                        at: item.path, item.node)
+        if let node = byKey["curve_preferences"] {
+            for item in try node.list() {
+                let name = try item.nonEmptyString()
+                guard let curve = Self.curveNames[name] else {
+                    throw item.problem(
+                        "curve \"\(name)\" is not supported "
+                            + "(supported: \(Self.curveNames.keys.sorted().joined(separator: ", ")))")
                 }
                 settings.curves.append(curve)
             }
         }
         // Accepted for compatibility only: Go has ignored it since 1.18 and BoringSSL servers already prefer their
         // own order for TLS 1.2. A malformed value is still an error.
-        if let entry = byKey["prefer_server_cipher_suites"] {
-            _ = try context.bool(entry.value, at: entry.path)
+        if let node = byKey["prefer_server_cipher_suites"] {
+            _ = try node.bool()
         }
 
         // Building the context now catches a key that does not match the certificate, or a cipher list BoringSSL
@@ -144,20 +135,17 @@ extension TLSSettings {
         do {
             _ = try NIOSSLContext(configuration: settings.makeTLSConfiguration())
         } catch {
-            throw context.error("the TLS settings are unusable: \(error)", at: path, node)
+            throw section.problem("the TLS settings are unusable: \(error)")
         }
         return settings
     }
 
     /// Index into `versionNames`.
-    private static func version(
-        _ field: (value: String, entry: YAMLEntry)?, default defaultIndex: Int, context: YAMLContext
-    ) throws -> Int {
-        guard let (name, entry) = field else { return defaultIndex }
+    private static func version(_ field: YAMLString?, default defaultIndex: Int) throws -> Int {
+        guard let (name, node) = field else { return defaultIndex }
         guard let index = Self.versionNames.firstIndex(where: { $0.name == name }) else {
             let known = Self.versionNames.map(\.name).joined(separator: ", ")
-            throw context.error(
-                "unknown TLS version \"\(name)\" (expected one of \(known))", at: entry.path, entry.value)
+            throw node.problem("unknown TLS version \"\(name)\" (expected one of \(known))")
         }
         return index
     }

@@ -1,4 +1,4 @@
-import Yams
+import StrictYAML
 
 /// The exporter-toolkit web configuration (`--web.config.file`, as read by node_exporter and its peers): TLS with
 /// optional client certificates, basic-auth users and extra response headers.
@@ -8,6 +8,8 @@ import Yams
 /// - `http_server_config.http2` is accepted but HTTP/2 is never served: Hummingbird's HTTP/2 channel lives in a
 ///   package this project does not depend on, and Prometheus scrapes over HTTP/1.1 anyway.
 /// - `client_allowed_sans` requires `client_auth_type: RequireAndVerifyClientCert`, as newer toolkit releases do.
+/// - A key with no value (`key:` or `key: ~`) is an error, where Go reads it as unset; see `StrictYAML`.
+/// - Booleans are `true` or `false` only.
 /// - Newer keys the toolkit has grown (`auth_excluded_paths`, rate limits, ...) are rejected as unknown rather than
 ///   silently ignored.
 public struct WebConfiguration: Sendable {
@@ -51,28 +53,24 @@ public struct WebConfiguration: Sendable {
     static let keys: Set<String> = ["tls_server_config", "http_server_config", "basic_auth_users"]
 
     static func parse(yaml: String, relativeTo directory: String, file: String) throws -> WebConfiguration {
-        let context = YAMLContext(file: file)
-        let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
-        } catch {
-            throw WebConfigurationError(file: file, keyPath: "", line: nil, message: "invalid YAML: \(error)")
-        }
-        // An empty file is valid and means what no file means: plain HTTP, no authentication.
-        guard let root, !root.isNull else { return WebConfiguration() }
-
-        var configuration = WebConfiguration()
-        for entry in try context.mapping(root, at: "", allowedKeys: Self.keys) where !entry.value.isNull {
-            switch entry.key {
-            case "tls_server_config":
-                configuration.tls = try TLSSettings.parse(
-                    entry.value, at: entry.path, context: context, directory: directory)
-            case "http_server_config":
-                configuration.headers = try Self.parseHTTPServerConfig(entry.value, at: entry.path, context: context)
-            default:
-                configuration.basicAuthUsers = try BasicAuthUsers.parse(entry.value, at: entry.path, context: context)
+            // An empty file is valid and means what no file means: plain HTTP, no authentication. An empty section
+            // is not: `tls_server_config:` with nothing under it serving plain HTTP would fail open.
+            guard let root = try YAMLValue.document(yaml) else { return WebConfiguration() }
+            var configuration = WebConfiguration()
+            for entry in try root.entries(keys: Self.keys) {
+                switch entry.key {
+                case "tls_server_config":
+                    configuration.tls = try TLSSettings.parse(entry.value, directory: directory)
+                case "http_server_config":
+                    configuration.headers = try Self.parseHTTPServerConfig(entry.value)
+                default:
+                    configuration.basicAuthUsers = try BasicAuthUsers.parse(entry.value)
+                }
             }
+            return configuration
+        } catch let problem as YAMLProblem {
+            throw WebConfigurationError(file: file, problem)
         }
-        return configuration
     }
 }

@@ -1,3 +1,5 @@
+import StrictYAML
+
 /// A problem with the web configuration file, located as precisely as the YAML allows so an operator can fix it
 /// without guessing: `web.yml:7: tls_server_config.client_auth_type: unknown value "Foo" (expected one of ...)`.
 public struct WebConfigurationError: Error, Sendable, CustomStringConvertible {
@@ -14,6 +16,10 @@ public struct WebConfigurationError: Error, Sendable, CustomStringConvertible {
         self.keyPath = keyPath
         self.line = line
         self.message = message
+    }
+
+    init(file: String, _ problem: YAMLProblem) {
+        self.init(file: file, keyPath: problem.path, line: problem.line, message: problem.message)
     }
 
     public var description: String {

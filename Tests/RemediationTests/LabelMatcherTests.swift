@@ -70,7 +70,7 @@ import Testing
         #expect(optIn.domains.allows(name: "anything", uuid: uuid.lowercased(), optedIn: false))
         #expect(optIn.domains.allows(name: "anything", uuid: "6f3c0a0e-8d2b-4a57-9a56-000000000002", optedIn: true))
         #expect(!optIn.domains.allows(name: "anything", uuid: "6f3c0a0e-8d2b-4a57-9a56-000000000002", optedIn: false))
-        let noOptIn = try Policy.parse(yaml: "tokens_file: t\ndomains:\n  metadata_opt_in: no\n", relativeTo: "/")
+        let noOptIn = try Policy.parse(yaml: "tokens_file: t\ndomains:\n  metadata_opt_in: false\n", relativeTo: "/")
         #expect(!noOptIn.domains.allows(name: "anything", uuid: uuid, optedIn: true))
     }
 }

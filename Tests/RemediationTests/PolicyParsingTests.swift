@@ -31,7 +31,7 @@ import Testing
         api:
           dry_run: true
           allow_force: true
-          allow_transient: yes
+          allow_transient: true
           shutdown_timeout: 2m
         rules:
           - name: restart-not-running
@@ -47,7 +47,7 @@ import Testing
             shutdown_timeout: 500ms
             force_after_timeout: true
             dry_run: true
-            allow_orchestrated: yes
+            allow_orchestrated: true
         """
 
     @Test func theExamplePolicyParses() throws {
@@ -122,7 +122,7 @@ import Testing
         ("tokens_file: t\nrules:\n  - name: r\n    alertname: A\n    action: reboot\n", 5, "must be start or shutdown"),
         ("tokens_file: t\nlimits:\n  cooldown: 5 minutes\n", 3, "\"5 minutes\" needs a unit"),
         ("tokens_file: t\nlimits:\n  window: 10\n", 3, "needs a unit"),
-        ("tokens_file: t\nlimits:\n  start_timeout: 0s\n", 3, "longer than zero"),
+        ("tokens_file: t\nlimits:\n  start_timeout: 0s\n", 3, "at least 1ms"),
         ("tokens_file: t\nlimits:\n  max_actions: 0\n", 3, "whole number"),
         ("tokens_file: t\nbreaker:\n  max_down_ratio: 1.5\n", 3, "number from"),
         ("tokens_file: t\nlimits:\n  window: 2h\n  quarantine_for: 1h\n", 4, "must be at least window"),
@@ -160,6 +160,29 @@ import Testing
         ("tokens_file: t\nhost:\n  label: 'bad-label'\n", 3, "is not a label name"),
         ("tokens_file: t\nlimits: [1, 2]\n", 2, "must be a mapping"),
         ("tokens_file: t\nrules:\n  - name: [r\n", 4, "not valid YAML"),
+        // Crashed check-config and the agent: Double to Int64 milliseconds.
+        ("tokens_file: t\nlimits:\n  start_timeout: 9999999999999999s\n", 3, "longer than the longest duration"),
+        ("tokens_file: t\nlimits:\n  cooldown: " + String(repeating: "9", count: 400) + "h\n", 3, "longer than"),
+        ("tokens_file: t\nlimits:\n  start_timeout: 2h\n", 3, "must be from 1ms to 1h"),
+        ("tokens_file: t\nlimits:\n  window: 9000h\n", 3, "must be from 1ms to 8784h"),
+        (
+            "tokens_file: t\nrules:\n  - name: r\n    alertname: A\n    action: shutdown\n    shutdown_timeout: 25h\n",
+            6,
+            "must be from 1ms to 24h"
+        ),
+        ("tokens_file: t\napi:\n  max_body_bytes: 99999999999999999999\n", 3, "whole number from 1024"),
+        ("tokens_file: t\nbreaker:\n  max_down_ratio: .nan\n", 3, "number from 0.0 to 1.0"),
+        ("tokens_file: t\nbreaker:\n  min_domains: -4\n", 3, "whole number"),
+        // Nulls are errors wherever they are, rather than a default or a file named "~".
+        ("tokens_file: t\nstate_file: ~\n", 2, "has no value (null)"),
+        ("tokens_file: t\naudit_log: null\n", 2, "has no value (null)"),
+        ("tokens_file: t\nlimits:\n  cooldown: ~\n", 3, "has no value (null)"),
+        ("tokens_file: t\nrules:\n  - ~\n", 3, "must not be null"),
+        ("tokens_file: t\ndomains:\n  names: [a, ~]\n", 3, "must not be null"),
+        // Booleans are true or false, nothing YAML 1.1 also reads as one.
+        ("tokens_file: t\ndry_run: yes\n", 2, "must be true or false"),
+        ("tokens_file: t\ndry_run: \"false\"\n", 2, "must be true or false"),
+        ("tokens_file: t\ndry_run: True\n", 2, "must be true or false"),
     ]
 
     @Test(arguments: errors)
@@ -182,6 +205,26 @@ import Testing
                 yaml: "tokens_file: t\nrules:\n  - name: r\n    alertname: A\n    action: reboot\n", relativeTo: "/")
         }
         #expect(error.path == "rules[0].action")
+    }
+
+    /// `state_file: ~` passed check-config and named a file `~` beside the policy.
+    @Test func aNullStateFileIsAnErrorNotAFileNamedTilde() throws {
+        let error = try #require(throws: ConfigError.self) {
+            try Policy.parse(yaml: "tokens_file: t\nstate_file: ~\n", relativeTo: "/etc/kvm-agent")
+        }
+        #expect(error.path == "state_file")
+        #expect(error.line == 2)
+        // Quoted, "~" is a name the operator chose.
+        let quoted = try Policy.parse(yaml: "tokens_file: t\nstate_file: \"~\"\n", relativeTo: "/etc/kvm-agent")
+        #expect(quoted.stateFile == "/etc/kvm-agent/~")
+    }
+
+    @Test func theLongestDurationsAreAccepted() throws {
+        let policy = try Policy.parse(
+            yaml: "tokens_file: t\nlimits:\n  start_timeout: 1h\n  window: 8784h\n  quarantine_for: 8784h\n",
+            relativeTo: "/")
+        #expect(policy.limits.startTimeout == .seconds(3600))
+        #expect(policy.limits.quarantineFor == .seconds(366 * 86_400))
     }
 
     @Test func anEmptyFileIsAnError() {

@@ -267,9 +267,44 @@ struct WebConfigurationParsingTests {
         #expect(error.line == 2)
     }
 
+    /// The reader treated null as unset, unlike the policy's; now both refuse it. An empty section must not mean
+    /// plain HTTP or no authentication.
+    @Test(arguments: [
+        ("tls_server_config:\n", 1, "tls_server_config"),
+        ("basic_auth_users: ~\n", 1, "basic_auth_users"),
+        ("basic_auth_users:\n  alice: ~\n", 2, "basic_auth_users.alice"),
+        ("http_server_config:\n  headers: null\n", 2, "http_server_config.headers"),
+        ("http_server_config:\n  headers:\n    X-Frame-Options: ~\n", 3, "http_server_config.headers.X-Frame-Options"),
+        ("tls_server_config:\n  cert_file: ~\n  key_file: server.key\n", 2, "tls_server_config.cert_file"),
+        (
+            "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  cipher_suites: [~]\n", 4,
+            "tls_server_config.cipher_suites[0]"
+        ),
+    ])
+    func nullIsAnError(yaml: String, line: Int, keyPath: String) throws {
+        let error = try self.parseError(yaml)
+        #expect(error.keyPath == keyPath)
+        #expect(error.line == line)
+    }
+
+    @Test(arguments: ["yes", "on", "True", "\"true\"", "1"])
+    func booleansAreTrueOrFalseOnly(value: String) throws {
+        let error = try self.parseError("http_server_config:\n  http2: \(value)\n")
+        #expect(error.keyPath == "http_server_config.http2")
+        #expect(error.message.contains("true or false"))
+        #expect(try self.parse("http_server_config:\n  http2: false\n").headers.isEmpty)
+    }
+
+    @Test func emptyFileMeansNoConfiguration() throws {
+        for yaml in ["", "# nothing\n", "~\n"] {
+            let configuration = try self.parse(yaml)
+            #expect(configuration.tls == nil && configuration.basicAuthUsers.isEmpty)
+        }
+    }
+
     @Test func invalidYAML() throws {
         let error = try self.parseError("tls_server_config: [unclosed\n")
-        #expect(error.message.contains("invalid YAML"))
+        #expect(error.message.contains("not valid YAML"))
     }
 
     @Test func loadResolvesRelativePathsAgainstTheFilesDirectory() throws {

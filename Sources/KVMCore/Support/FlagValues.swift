@@ -4,14 +4,21 @@ public enum FlagValues {
         public var description: String
     }
 
-    /// "15s", "500ms", "1m30s", "2h": Go's `time.ParseDuration` units from ms to h. Must be positive.
+    /// The longest duration accepted, Go's as well (the most nanoseconds an Int64 holds, rounded down to the hour):
+    /// anything longer is a typo, and a bound keeps the conversion to whole milliseconds exact and untrapped.
+    public static let longestDuration: Duration = .seconds(2_562_047 * 3600)
+
+    /// "15s", "500ms", "1m30s", "2h": Go's `time.ParseDuration` units from ms to h. Must be positive and at most
+    /// ``longestDuration``; the result is whole milliseconds.
     public static func duration(_ text: String) throws -> Duration {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        let longest = longestDuration.seconds
         var rest = Substring(text)
         var seconds = 0.0
         guard !rest.isEmpty else { throw Invalid(description: "empty duration") }
         while !rest.isEmpty {
-            let number = rest.prefix { $0.isNumber || $0 == "." }
+            // ASCII digits only: `Character.isNumber` also admits "½" and other scripts' digits.
+            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
             rest = rest.dropFirst(number.count)
             guard let value = Double(number) else {
                 throw Invalid(description: "\"\(text)\" is not a duration like 15s or 500ms")
@@ -25,9 +32,28 @@ public enum FlagValues {
             }
             rest = rest.dropFirst(unit.count)
             seconds += value * scale
+            // Checked on every part, so a run of digits long enough to be infinite is caught too.
+            guard seconds.isFinite, seconds <= longest else {
+                throw Invalid(
+                    description: "\"\(text)\" is longer than the longest duration, \(format(longestDuration))")
+            }
         }
-        guard seconds > 0 else { throw Invalid(description: "\"\(text)\" must be longer than zero") }
-        return .milliseconds(Int64((seconds * 1000).rounded()))
+        let milliseconds = (seconds * 1000).rounded()
+        guard milliseconds >= 1 else { throw Invalid(description: "\"\(text)\" must be at least 1ms") }
+        return .milliseconds(Int64(milliseconds))
+    }
+
+    /// A duration in the largest unit that states it exactly ("90s", "5m", "8760h", "1500ms"), for messages.
+    public static func format(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        guard attoseconds % 1_000_000_000_000_000 == 0 else { return "\(duration)" }
+        let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return "\(duration)" }
+        let total = milliseconds + attoseconds / 1_000_000_000_000_000
+        for (unit, size) in [("h", Int64(3_600_000)), ("m", 60_000), ("s", 1000)] where total % size == 0 {
+            return "\(total / size)\(unit)"
+        }
+        return "\(total)ms"
     }
 
     /// ":9760" (all interfaces), "127.0.0.1:9760", "[::1]:9760", "localhost:9760".

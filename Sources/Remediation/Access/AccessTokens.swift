@@ -1,4 +1,5 @@
 import Foundation
+import KVMCore
 
 /// Bearer tokens for the action endpoints, from a file with one token per line:
 /// `NAME SCOPES TOKEN`, where SCOPES is `webhook`, `api` or `webhook,api`. NAME is the principal in the
@@ -67,20 +68,9 @@ public struct AccessTokens: Sendable {
     public func authenticate(_ presented: String) -> Principal? {
         let bytes = Array(presented.utf8)
         var match: Principal?
-        for entry in entries where Self.constantTimeEqual(entry.token, bytes) {
+        for entry in entries where ConstantTime.equal(entry.token, bytes) {
             match = match ?? entry.principal
         }
         return match
-    }
-
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
-        difference |= UInt8(a.count == b.count ? 0 : 1)
-        for index in 0..<max(a.count, b.count) {
-            let x = index < a.count ? a[index] : 0
-            let y = index < b.count ? b[index] : 0
-            difference |= x ^ y
-        }
-        return difference == 0
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StrictYAML
 
 extension Policy {
     /// Reads and validates a policy file. Relative paths in it are taken from the file's directory.
@@ -14,12 +15,22 @@ extension Policy {
     }
 
     public static func parse(yaml: String, relativeTo directory: String) throws -> Policy {
-        let root = try ConfigNode.document(yaml)
-        let keys = try root.mapping(keys: [
+        do {
+            guard let root = try YAMLValue.document(yaml) else {
+                throw ConfigError(line: 0, path: "", message: "the file is empty")
+            }
+            return try parse(root, relativeTo: directory)
+        } catch let problem as YAMLProblem {
+            throw ConfigError(problem)
+        }
+    }
+
+    private static func parse(_ root: YAMLValue, relativeTo directory: String) throws -> Policy {
+        let keys = try root.fields([
             "dry_run", "host", "state_file", "audit_log", "tokens_file", "limits", "breaker", "domains", "api", "rules",
         ])
         var policy = Policy()
-        func path(_ node: ConfigNode) throws -> String {
+        func path(_ node: YAMLValue) throws -> String {
             let value = try node.nonEmptyString()
             return value.hasPrefix("/") ? value : URL(fileURLWithPath: directory).appendingPathComponent(value).path
         }
@@ -27,7 +38,7 @@ extension Policy {
         if let node = keys["state_file"] { policy.stateFile = try path(node) }
         if let node = keys["audit_log"] { policy.auditLog = try path(node) }
         guard let tokens = keys["tokens_file"] else {
-            throw root.error("tokens_file is required: every action request needs a bearer token")
+            throw root.problem("tokens_file is required: every action request needs a bearer token")
         }
         policy.tokensFile = try path(tokens)
         if let node = keys["host"] { policy.host = try HostSettings(node) }
@@ -38,19 +49,30 @@ extension Policy {
         var names: Set<String> = []
         for node in try keys["rules"]?.list() ?? [] {
             let rule = try Rule(node)
-            guard names.insert(rule.name).inserted else { throw node.error("another rule is named \"\(rule.name)\"") }
+            guard names.insert(rule.name).inserted else { throw node.problem("another rule is named \"\(rule.name)\"") }
             policy.rules.append(rule)
         }
         return policy
     }
 }
 
+/// The bounds of the policy's durations: long enough for any sensible setting, short enough that a typo is caught and
+/// that arithmetic on epoch seconds stays exact.
+enum DurationBounds {
+    /// Cooldown, window and quarantine: up to a year.
+    static let history: ClosedRange<Duration> = .milliseconds(1)...(.seconds(366 * 86_400))
+    /// Waiting for libvirt to confirm a start or a forced power-off.
+    static let confirmation: ClosedRange<Duration> = .milliseconds(1)...(.seconds(3600))
+    /// A graceful shutdown: a large guest may take a long time to stop cleanly.
+    static let shutdown: ClosedRange<Duration> = .milliseconds(1)...(.seconds(86_400))
+}
+
 extension HostSettings {
-    init(_ node: ConfigNode) throws {
-        let keys = try node.mapping(keys: ["label", "names", "allow_missing_label"])
+    init(_ node: YAMLValue) throws {
+        let keys = try node.fields(["label", "names", "allow_missing_label"])
         if let label = keys["label"] {
             self.label = try label.nonEmptyString()
-            guard LabelMatcher.isLabelName(self.label) else { throw label.error("is not a label name") }
+            guard LabelMatcher.isLabelName(self.label) else { throw label.problem("is not a label name") }
         }
         if let names = keys["names"] { self.names = try names.stringList() }
         if let value = keys["allow_missing_label"] { allowMissingLabel = try value.bool() }
@@ -58,46 +80,47 @@ extension HostSettings {
 }
 
 extension SafetyLimits {
-    init(_ node: ConfigNode) throws {
-        let keys = try node.mapping(keys: [
+    init(_ node: YAMLValue) throws {
+        let keys = try node.fields([
             "cooldown", "max_actions", "window", "quarantine_for", "concurrency", "start_timeout", "force_timeout",
         ])
-        if let value = keys["cooldown"] { cooldown = try value.duration() }
+        if let value = keys["cooldown"] { cooldown = try value.duration(in: DurationBounds.history) }
         if let value = keys["max_actions"] { maxActions = try value.int(in: 1...1000) }
-        if let value = keys["window"] { window = try value.duration() }
+        if let value = keys["window"] { window = try value.duration(in: DurationBounds.history) }
         if let value = keys["quarantine_for"] {
-            quarantineFor = try value.string() == "until_released" ? nil : try value.duration()
+            quarantineFor =
+                try value.string() == "until_released" ? nil : try value.duration(in: DurationBounds.history)
         }
         if let value = keys["concurrency"] { concurrency = try value.int(in: 1...64) }
-        if let value = keys["start_timeout"] { startTimeout = try value.duration() }
-        if let value = keys["force_timeout"] { forceTimeout = try value.duration() }
+        if let value = keys["start_timeout"] { startTimeout = try value.duration(in: DurationBounds.confirmation) }
+        if let value = keys["force_timeout"] { forceTimeout = try value.duration(in: DurationBounds.confirmation) }
         // A shorter quarantine would end while the actions that caused it are still in the window, and the
         // next alert would quarantine the domain again at once.
         if let quarantine = quarantineFor, quarantine < window {
-            throw (keys["quarantine_for"] ?? keys["window"] ?? node).error(
+            throw (keys["quarantine_for"] ?? keys["window"] ?? node).problem(
                 "quarantine_for (\(quarantine)) must be at least window (\(window)), or until_released")
         }
     }
 }
 
 extension BreakerSettings {
-    init(_ node: ConfigNode) throws {
-        let keys = try node.mapping(keys: ["max_down_ratio", "min_domains"])
+    init(_ node: YAMLValue) throws {
+        let keys = try node.fields(["max_down_ratio", "min_domains"])
         if let value = keys["max_down_ratio"] { maxDownRatio = try value.double(in: 0...1) }
         if let value = keys["min_domains"] { minDomains = try value.int(in: 1...100_000) }
     }
 }
 
 extension DomainAllowList {
-    init(_ node: ConfigNode) throws {
-        let keys = try node.mapping(keys: ["names", "uuids", "metadata_opt_in"])
+    init(_ node: YAMLValue) throws {
+        let keys = try node.fields(["names", "uuids", "metadata_opt_in"])
         if let value = keys["names"] {
             for item in try value.list() {
                 let glob = try item.nonEmptyString()
                 do {
                     nameGlobs.append(try AnchoredPattern(glob: glob))
                 } catch {
-                    throw item.error("\(error)")
+                    throw item.problem("\(error)")
                 }
                 names.append(glob)
             }
@@ -105,7 +128,7 @@ extension DomainAllowList {
         if let value = keys["uuids"] {
             for item in try value.list() {
                 let uuid = try item.nonEmptyString().lowercased()
-                guard UUID(uuidString: uuid) != nil else { throw item.error("\"\(uuid)\" is not a UUID") }
+                guard UUID(uuidString: uuid) != nil else { throw item.problem("\"\(uuid)\" is not a UUID") }
                 uuids.insert(uuid)
             }
         }
@@ -114,8 +137,8 @@ extension DomainAllowList {
 }
 
 extension ManualAPISettings {
-    init(_ node: ConfigNode) throws {
-        let keys = try node.mapping(keys: [
+    init(_ node: YAMLValue) throws {
+        let keys = try node.fields([
             "dry_run", "allow_force", "allow_orchestrated", "allow_transient", "shutdown_timeout", "max_body_bytes",
         ])
         if let value = keys["max_body_bytes"] { maxBodyBytes = try value.int(in: 1024...(64 << 20)) }
@@ -123,44 +146,44 @@ extension ManualAPISettings {
         if let value = keys["allow_force"] { allowForce = try value.bool() }
         if let value = keys["allow_orchestrated"] { allowOrchestrated = try value.bool() }
         if let value = keys["allow_transient"] { allowTransient = try value.bool() }
-        if let value = keys["shutdown_timeout"] { shutdownTimeout = try value.duration() }
+        if let value = keys["shutdown_timeout"] { shutdownTimeout = try value.duration(in: DurationBounds.shutdown) }
     }
 }
 
 extension Rule {
-    init(_ node: ConfigNode) throws {
-        let keys = try node.mapping(keys: [
+    init(_ node: YAMLValue) throws {
+        let keys = try node.fields([
             "name", "alertname", "matchers", "action", "when_paused", "shutdown_timeout", "force_after_timeout",
             "dry_run", "allow_orchestrated", "allow_transient",
         ])
-        guard let name = keys["name"] else { throw node.error("a rule needs a name") }
-        guard let alertname = keys["alertname"] else { throw node.error("a rule needs an alertname") }
-        guard let action = keys["action"] else { throw node.error("a rule needs an action (start or shutdown)") }
+        guard let name = keys["name"] else { throw node.problem("a rule needs a name") }
+        guard let alertname = keys["alertname"] else { throw node.problem("a rule needs an alertname") }
+        guard let action = keys["action"] else { throw node.problem("a rule needs an action (start or shutdown)") }
         let alertnames = alertname.isList ? try alertname.stringList() : [try alertname.nonEmptyString()]
         guard let kind = RemediationAction(rawValue: try action.string()) else {
-            throw action.error("must be start or shutdown")
+            throw action.problem("must be start or shutdown")
         }
         self.init(name: try name.nonEmptyString(), alertnames: alertnames, action: kind)
         for item in try keys["matchers"]?.list() ?? [] {
             do {
                 matchers.append(try LabelMatcher(parsing: try item.string()))
             } catch let error as MatcherError {
-                throw item.error(error.description)
+                throw item.problem(error.description)
             }
         }
         if let value = keys["when_paused"] {
-            guard kind == .start else { throw value.error("applies to start rules only") }
+            guard kind == .start else { throw value.problem("applies to start rules only") }
             guard let mode = WhenPaused(rawValue: try value.string()) else {
-                throw value.error("must be resume or leave")
+                throw value.problem("must be resume or leave")
             }
             whenPaused = mode
         }
         if let value = keys["shutdown_timeout"] {
-            guard kind == .shutdown else { throw value.error("applies to shutdown rules only") }
-            shutdownTimeout = try value.duration()
+            guard kind == .shutdown else { throw value.problem("applies to shutdown rules only") }
+            shutdownTimeout = try value.duration(in: DurationBounds.shutdown)
         }
         if let value = keys["force_after_timeout"] {
-            guard kind == .shutdown else { throw value.error("applies to shutdown rules only") }
+            guard kind == .shutdown else { throw value.problem("applies to shutdown rules only") }
             forceAfterTimeout = try value.bool()
         }
         if let value = keys["dry_run"] { dryRun = try value.bool() }

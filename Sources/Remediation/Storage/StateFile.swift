@@ -8,15 +8,23 @@ public struct StateFile: Sendable {
         self.path = path
     }
 
-    /// An empty state when the file does not exist yet; an error when it exists and does not parse,
-    /// since starting with forgotten quarantines and dedupe keys would be unsafe.
+    /// An empty state when the file does not exist yet; an error when it exists and does not parse, or holds a
+    /// value out of range (a ``StateFileError`` naming the field), since starting with forgotten quarantines and
+    /// dedupe keys, or with a counter that overflows at the next action, would be unsafe.
     public func load() throws -> SafetyState {
         guard let bytes = try DurableFile.read(path) else { return SafetyState() }
+        let state: SafetyState
         do {
-            return try JSONDecoder().decode(SafetyState.self, from: Data(bytes))
+            state = try JSONDecoder().decode(SafetyState.self, from: Data(bytes))
         } catch {
             throw DurableFile.Failure(description: "\(path) is not a kvm-agent state file: \(error)")
         }
+        do {
+            try state.validate()
+        } catch {
+            throw StateFileError(path: path, field: error.field, message: error.message)
+        }
+        return state
     }
 
     public func save(_ state: SafetyState) throws {
