@@ -151,7 +151,7 @@ import Testing
     @Test func actionIDsThatWouldOverflowAreRefusedNotTrapped() throws {
         let directory = try TemporaryDirectory()
         var state = SafetyState()
-        state.nextActionNumber = Int.max
+        state.nextActionNumber = SafetyState.counterLimit
         try EngineHarness.seed(directory, with: state)
         let harness = try EngineHarness(domains: [Self.vm], directory: directory)
         let refused = #expect(throws: RemediationEngine.Unavailable.self) { try harness.handle(Alerts.firing()) }
@@ -160,7 +160,7 @@ import Testing
             try harness.engine.request(.start, domain: "vm_centos7", options: ManualOptions(), from: .api("ops"))
         }
         #expect(harness.engine.recentActions().isEmpty)
-        #expect(try harness.savedState().nextActionNumber == Int.max)
+        #expect(try harness.savedState().nextActionNumber == SafetyState.counterLimit)
         #expect(harness.auditText.isEmpty)
     }
 

@@ -250,8 +250,9 @@ public final class RemediationEngine: Sendable {
     /// end of its range: ids must never repeat.
     static func nextID(_ engine: inout EngineState) throws -> String {
         let number = engine.safety.nextActionNumber
+        // The loader refuses counters past this limit: the engine never writes a state it could not read back.
         let (next, overflow) = number.addingReportingOverflow(1)
-        guard !overflow else {
+        guard !overflow, next <= SafetyState.counterLimit else {
             throw Unavailable(
                 description: "action ids are used up (nextActionNumber \(number) in the state file); "
                     + "stop the agent and reset the state file")
