@@ -14,13 +14,21 @@ struct CheckConfigCommand: ParsableCommand {
     func run() throws {
         do {
             let policy = try Policy.load(path: file)
-            _ = try AccessTokens.load(path: policy.tokensFile)
+            do {
+                _ = try AccessTokens.load(path: policy.tokensFile)
+            } catch let error as ConfigError {
+                // The line is the tokens file's, not the policy's: name that file first.
+                printError("\(policy.tokensFile): \(ConfigError(line: error.line, path: "", message: error.message))")
+                throw ExitCode(1)
+            }
             let dryRun = policy.dryRun ? "on" : "off"
             print("\(file): OK, \(policy.rules.count) rule(s), global dry run \(dryRun)")
             for rule in policy.rules {
                 let dry = (rule.dryRun ?? policy.dryRun) ? " (dry run)" : ""
                 print("  \(rule.name): \(rule.alertnames.joined(separator: "|")) -> \(rule.action.rawValue)\(dry)")
             }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             printError("\(file): \(error)")
             throw ExitCode(1)

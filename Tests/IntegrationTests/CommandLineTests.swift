@@ -70,5 +70,16 @@ import Testing
 
         let noTokens = try agent("check-config", Repo.root.appending(path: "deploy/remediation.yml").path)
         #expect(noTokens.status == 1)
+
+        // The shipped tokens example holds placeholders: refused, the error naming the tokens file's line.
+        let placeholder = directory.appending(path: "placeholder.yml").path
+        let tokensExample = Repo.root.appending(path: "deploy/tokens.example").path
+        try example.replacingOccurrences(of: "tokens_file: tokens", with: "tokens_file: \(tokensExample)").write(
+            toFile: placeholder, atomically: true, encoding: .utf8)
+        let refused = try agent("check-config", placeholder)
+        #expect(refused.status == 1)
+        #expect(refused.output.contains("\(tokensExample): line "), "\(refused.output)")
+        #expect(refused.output.contains("placeholder"), "\(refused.output)")
+        #expect(!refused.output.contains("ExitCode"), "\(refused.output)")
     }
 }
