@@ -6,11 +6,10 @@ import Testing
 /// Log lines carry values from outside (alert labels, domain names): none of them may end a line or pass
 /// for another one, in logfmt or in JSON.
 @Suite struct LineLogHandlerTests {
-    /// C0 controls, DEL, C1 controls (NEL among them), and the Unicode line and paragraph separators.
-    static let unsafe: [Unicode.Scalar] = {
-        let codes = Array(0x00...0x1F) + [0x7F] + Array(0x80...0x9F) + [0x2028, 0x2029]
-        return codes.compactMap { Unicode.Scalar(UInt32($0)) }
-    }()
+    /// C0 controls, DEL, C1 controls (NEL among them), and the Unicode line and paragraph separators, by code
+    /// point so that test names stay printable.
+    static let unsafeCodePoints: [UInt32] = Array(0x00...0x1F) + [0x7F] + Array(0x80...0x9F) + [0x2028, 0x2029]
+    static let unsafe = unsafeCodePoints.compactMap(Unicode.Scalar.init)
 
     static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool { unsafe.contains(scalar) }
 
@@ -21,19 +20,22 @@ import Testing
         ]
     }
 
-    @Test(arguments: unsafe)
-    func logfmtEscapesEveryLineBreakingCharacter(scalar: Unicode.Scalar) {
+    @Test(arguments: unsafeCodePoints)
+    func logfmtEscapesEveryLineBreakingCharacter(codePoint: UInt32) throws {
+        let scalar = try #require(Unicode.Scalar(codePoint))
         let line = LineLogHandler.logfmt(Self.fields(scalar))
         #expect(!line.unicodeScalars.contains { Self.isUnsafe($0) })
         #expect(line.hasPrefix(#"ts=2026-11-29T07:00:00.000Z level=info msg="alert received\"#))
         #expect(line.contains(#" alertname="Down\"#), "quoted, since it holds a character that needs escaping")
     }
 
-    @Test(arguments: [
-        ("\r", #"\r"#), ("\n", #"\n"#), ("\u{2028}", #"\u2028"#), ("\u{2029}", #"\u2029"#), ("\u{85}", #"\u0085"#),
-        ("\u{7F}", #"\u007f"#), ("\u{1B}", #"\u001b"#),
-    ])
-    func logfmtWritesEscapesThatReadBack(raw: String, escaped: String) {
+    @Test(
+        arguments: [
+            (0x0D, #"\r"#), (0x0A, #"\n"#), (0x2028, #"\u2028"#), (0x2029, #"\u2029"#), (0x85, #"\u0085"#),
+            (0x7F, #"\u007f"#), (0x1B, #"\u001b"#),
+        ] as [(UInt32, String)])
+    func logfmtWritesEscapesThatReadBack(codePoint: UInt32, escaped: String) throws {
+        let raw = try #require(Unicode.Scalar(codePoint))
         #expect(LineLogHandler.logfmt([("msg", "a\(raw)b")]) == "msg=\"a\(escaped)b\"")
     }
 
@@ -45,8 +47,9 @@ import Testing
         #expect(line == #"domain=web1 empty="" spaced="a b" quoted="say \"hi\"" path=C:\x bad_key__=v"#)
     }
 
-    @Test(arguments: unsafe)
-    func jsonEscapesEveryLineBreakingCharacter(scalar: Unicode.Scalar) throws {
+    @Test(arguments: unsafeCodePoints)
+    func jsonEscapesEveryLineBreakingCharacter(codePoint: UInt32) throws {
+        let scalar = try #require(Unicode.Scalar(codePoint))
         let fields = Self.fields(scalar)
         let line = LineLogHandler.json(fields)
         #expect(!line.unicodeScalars.contains { Self.isUnsafe($0) })

@@ -4,16 +4,14 @@ import Testing
 
 @testable import Systemd
 
-/// Every character that ends, splits or disguises a line: C0 controls, DEL, C1 controls (NEL among them),
-/// and the Unicode line and paragraph separators.
-let lineUnsafeScalars: [Unicode.Scalar] = {
-    let codes = Array(0x00...0x1F) + [0x7F] + Array(0x80...0x9F) + [0x2028, 0x2029]
-    return codes.compactMap { Unicode.Scalar(UInt32($0)) }
-}()
+/// Every character that ends, splits or disguises a line, by code point (so that test names stay
+/// printable): C0 controls, DEL, C1 controls (NEL among them), and the Unicode line and paragraph separators.
+let lineUnsafeCodePoints: [UInt32] = Array(0x00...0x1F) + [0x7F] + Array(0x80...0x9F) + [0x2028, 0x2029]
 
 @Suite struct LogLineEscapingTests {
-    @Test(arguments: lineUnsafeScalars)
-    func everyUnsafeCharacterIsEscapedToPlainASCII(scalar: Unicode.Scalar) throws {
+    @Test(arguments: lineUnsafeCodePoints)
+    func everyUnsafeCharacterIsEscapedToPlainASCII(codePoint: UInt32) throws {
+        let scalar = try #require(Unicode.Scalar(codePoint))
         #expect(LogLineEscaping.isUnsafe(scalar))
         let escaped = LogLineEscaping.escaped("label\(scalar)level=error msg=spoofed")
         #expect(!escaped.unicodeScalars.contains { LogLineEscaping.isUnsafe($0) })
@@ -23,12 +21,14 @@ let lineUnsafeScalars: [Unicode.Scalar] = {
         #expect(decoded == "label\(scalar)level=error msg=spoofed")
     }
 
-    @Test(arguments: [
-        ("\r", #"\r"#), ("\n", #"\n"#), ("\t", #"\t"#), ("\u{2028}", #"\u2028"#), ("\u{2029}", #"\u2029"#),
-        ("\u{85}", #"\u0085"#), ("\u{7F}", #"\u007f"#), ("\u{1B}", #"\u001b"#), ("\u{0}", #"\u0000"#),
-        ("\"", #"\""#), ("\\", #"\\"#),
-    ])
-    func escapesReadAsTheyAreMeant(raw: String, escaped: String) {
+    @Test(
+        arguments: [
+            (0x0D, #"\r"#), (0x0A, #"\n"#), (0x09, #"\t"#), (0x2028, #"\u2028"#), (0x2029, #"\u2029"#),
+            (0x85, #"\u0085"#), (0x7F, #"\u007f"#), (0x1B, #"\u001b"#), (0x00, #"\u0000"#), (0x22, #"\""#),
+            (0x5C, #"\\"#),
+        ] as [(UInt32, String)])
+    func escapesReadAsTheyAreMeant(codePoint: UInt32, escaped: String) throws {
+        let raw = try #require(Unicode.Scalar(codePoint))
         #expect(LogLineEscaping.escaped("a\(raw)b") == "a\(escaped)b")
     }
 
@@ -41,8 +41,9 @@ let lineUnsafeScalars: [Unicode.Scalar] = {
     }
 
     /// The journal handler falls back to stderr, which the journal reads line by line.
-    @Test(arguments: lineUnsafeScalars)
-    func theJournalFallbackLineStaysOneLine(scalar: Unicode.Scalar) {
+    @Test(arguments: lineUnsafeCodePoints)
+    func theJournalFallbackLineStaysOneLine(codePoint: UInt32) throws {
+        let scalar = try #require(Unicode.Scalar(codePoint))
         let line = JournalLogHandler.fallbackLine(message: "denied\(scalar)MESSAGE=spoofed", errno: EMSGSIZE)
         #expect(line.hasPrefix("journal unavailable ("))
         #expect(line.hasSuffix("\n"))
