@@ -100,11 +100,12 @@ let package = Package(
             dependencies: ["KVMCore"],
             swiftSettings: upcoming
         ),
-        // KVMCore's Hypervisor implemented on the Libvirt layer: connection supervision, events, offloading.
+        // KVMCore's Hypervisor implemented on the Libvirt layer: connection supervision, events, offloading;
+        // and Remediation's DomainController on the same connections.
         .target(
             name: "LibvirtHypervisor",
             dependencies: [
-                "Libvirt", "KVMCore",
+                "Libvirt", "KVMCore", "Remediation",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -146,7 +147,16 @@ let package = Package(
         ),
         .testTarget(name: "KVMCoreTests", dependencies: ["KVMCore", "TestSupport"], swiftSettings: upcoming),
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "KVMCore"], swiftSettings: upcoming),
-        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"], swiftSettings: upcoming),
+        .testTarget(
+            name: "LibvirtTests",
+            dependencies: [
+                "CLibvirt", "Libvirt", "LibvirtHypervisor", "KVMCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
         // Helpers shared by test targets: the service manager's end of NOTIFY_SOCKET.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: upcoming),
         .testTarget(

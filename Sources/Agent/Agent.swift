@@ -83,12 +83,13 @@ public enum Agent {
                 }))
         routes.register(on: router)
         remediation?.routes.register(on: router)
-        var services: [any Service] = [
-            supervisor.cancelOnShutdown(), CollectorService(collector: collector), ThreadPoolService(pool: pool),
-        ]
-        if let remediation { services.append(EngineService(engine: remediation.engine)) }
-        services.append(
+        // Everything that calls libvirt (or sd-bus) through the pool runs inside the pool's service, which
+        // stops them all before it stops the pool.
+        var poolUsers: [any Service] = [supervisor.cancelOnShutdown(), CollectorService(collector: collector)]
+        if let remediation { poolUsers.append(EngineService(engine: remediation.engine)) }
+        poolUsers.append(
             HostServicesProbe(store: store, pool: pool, interval: configuration.collector.interval, logger: logger))
+        var services: [any Service] = [ThreadPoolService(pool: pool, users: poolUsers, logger: logger)]
         let listening = ReadinessSignal()
         if let notifier = ServiceNotifier.fromEnvironment() {
             services.append(
@@ -97,8 +98,6 @@ public enum Agent {
                     status: { Self.statusLine(store.snapshot(), uri: configuration.libvirtURI) },
                     isHealthy: Self.health(configuration.collector, telemetry: telemetry), logger: logger))
         }
-        // Started last, so that nothing above that throws leaves its threads behind.
-        pool.start()
         return Application(
             router: router, server: server,
             configuration: .init(
@@ -178,15 +177,6 @@ struct CollectorService: Service {
         await withTaskExecutorPreference(executor) {
             await cancelWhenGracefulShutdown { await collector.run() }
         }
-    }
-}
-
-/// Shuts the libvirt thread pool down with the agent. Threads stuck in a libvirt call are not waited for.
-struct ThreadPoolService: Service {
-    let pool: NIOThreadPool
-    func run() async throws {
-        try? await gracefulShutdown()
-        pool.shutdownGracefully { _ in }
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Systemd
 
 /// One line per record on stderr, as logfmt or JSON. Written here because swift-log ships only its plain
 /// StreamLogHandler, and log shippers expect one of these two structured formats.
@@ -39,24 +40,31 @@ public struct LineLogHandler: LogHandler {
             .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 
+    /// `key=value` pairs; a value is quoted when it is empty or holds a space, `=`, `"` or a character that
+    /// `LogLineEscaping` escapes, so every record stays one line whatever its values hold. Keys are the
+    /// program's own; a character a key cannot hold becomes `_` all the same.
     static func logfmt(_ fields: [(String, String)]) -> String {
         fields.map { key, value in
-            let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\n" }
-            guard needsQuotes else { return "\(key)=\(value)" }
-            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
-                of: "\"", with: "\\\""
-            )
-            .replacingOccurrences(of: "\n", with: "\\n")
-            return "\(key)=\"\(escaped)\""
+            var safeKey = String.UnicodeScalarView()
+            for scalar in key.unicodeScalars { safeKey.append(isSpecialInLogfmt(scalar) ? "_" : scalar) }
+            guard value.isEmpty || value.unicodeScalars.contains(where: isSpecialInLogfmt) else {
+                return "\(safeKey)=\(value)"
+            }
+            return "\(safeKey)=\"\(LogLineEscaping.escaped(value))\""
         }.joined(separator: " ")
     }
 
+    private static func isSpecialInLogfmt(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == " " || scalar == "=" || scalar == "\"" || LogLineEscaping.isUnsafe(scalar)
+    }
+
+    /// One JSON object, keys sorted, a later field replacing an earlier one of the same key. Written out here
+    /// rather than with JSONSerialization, which leaves DEL, the C1 controls, U+2028 and U+2029 unescaped.
     static func json(_ fields: [(String, String)]) -> String {
         let object = Dictionary(fields, uniquingKeysWith: { _, new in new })
-        guard
-            let data = try? JSONSerialization.data(
-                withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        let members = object.sorted { $0.key < $1.key }.map { key, value in
+            "\"\(LogLineEscaping.escaped(key))\":\"\(LogLineEscaping.escaped(value))\""
+        }
+        return "{" + members.joined(separator: ",") + "}"
     }
 }

@@ -104,26 +104,26 @@ public final class Connection: @unchecked Sendable {
         var list: UnsafeMutablePointer<virDomainPtr?>? = nil
         let count = try check(virConnectListAllDomains(pointer, &list, 0), "virConnectListAllDomains")
         defer { free(list) }
-        return (0..<Int(count)).compactMap { list?[$0].map(Domain.init(owning:)) }
+        return (0..<Int(count)).compactMap { list?[$0].map { Domain(owning: $0, on: self) } }
     }
 
     public func domain(uuid: String) throws(LibvirtError) -> Domain {
         guard let domain = virDomainLookupByUUIDString(pointer, uuid) else {
             throw LibvirtError.last("virDomainLookupByUUIDString")
         }
-        return Domain(owning: domain)
+        return Domain(owning: domain, on: self)
     }
 
     public func domain(name: String) throws(LibvirtError) -> Domain {
         guard let domain = virDomainLookupByName(pointer, name) else {
             throw LibvirtError.last("virDomainLookupByName")
         }
-        return Domain(owning: domain)
+        return Domain(owning: domain, on: self)
     }
 
     public func define(xml: String) throws(LibvirtError) -> Domain {
         guard let domain = virDomainDefineXML(pointer, xml) else { throw LibvirtError.last("virDomainDefineXML") }
-        return Domain(owning: domain)
+        return Domain(owning: domain, on: self)
     }
 
     /// The bulk statistics groups, as libvirt's `virDomainStatsTypes` bits.
@@ -145,10 +145,20 @@ public final class Connection: @unchecked Sendable {
     }
 
     /// Bulk statistics for all domains (`domains == nil`) or the given ones, in one call. With `noWait`,
-    /// domains whose job lock is held are skipped instead of waited for.
+    /// domains whose job lock is held are skipped instead of waited for. The given handles must be this
+    /// connection's: libvirt sends the call over the first handle's connection, whatever `self` is.
     public func stats(
         groups: StatsGroups, domains: [Domain]? = nil, noWait: Bool = true
     ) throws(LibvirtError) -> [StatsRecord] {
+        // virDomainListGetStats refuses an empty list ("doms array must contain at least one domain"), and a
+        // host without guests is a normal host: no domains asked for, no records.
+        if let domains, domains.isEmpty { return [] }
+        if let stranger = domains?.first(where: { $0.connection !== self }) {
+            throw LibvirtError(
+                code: .invalidArgument, domain: 0,
+                message: "domain \(stranger.name) is a handle on another connection than \(uri)",
+                operation: "virDomainListGetStats")
+        }
         var flags: UInt32 = 0
         if noWait { flags |= VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT.rawValue }
         var records: UnsafeMutablePointer<virDomainStatsRecordPtr?>? = nil

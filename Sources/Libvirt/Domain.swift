@@ -5,12 +5,16 @@ import Glibc
 /// thread; this class holds one reference and releases it exactly once, in `deinit`.
 public final class Domain: @unchecked Sendable {
     let pointer: virDomainPtr
+    /// The connection the handle was looked up on, which every call on it goes through: a handle is only
+    /// good while that connection is, and a cache of handles must not outlive it.
+    public let connection: Connection
     public let name: String
     public let uuid: String
 
-    /// Takes ownership of a reference the caller already holds.
-    init(owning pointer: virDomainPtr) {
+    /// Takes ownership of a reference the caller already holds, to a domain of `connection`.
+    init(owning pointer: virDomainPtr, on connection: Connection) {
         self.pointer = pointer
+        self.connection = connection
         self.name = virDomainGetName(pointer).map { String(cString: $0) } ?? ""
         self.uuid = Domain.uuidString(pointer)
     }

@@ -2,23 +2,58 @@ import CLibvirt
 
 /// A failed libvirt call, carrying what libvirt said: its error code and domain (which subsystem), and the
 /// message. Read on the thread of the failing call, as libvirt keeps errors per thread.
+///
+/// Match on the code, never on the message (which libvirt translates and rewords between releases):
+/// `catch LibvirtError.Code.noDomain`, `switch error.code { case .operationInvalid: … }`.
 public struct LibvirtError: Error, CustomStringConvertible, Sendable, Equatable {
-    /// libvirt's `virErrorNumber`, e.g. 42 for `VIR_ERR_NO_DOMAIN`.
-    public var code: Int
+    /// libvirt's `virErrorNumber`, as swift-system's `Errno` wraps errno: any number libvirt sends is kept,
+    /// the ones the agent acts on have names.
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: Int32
+
+        public init(rawValue: Int32) { self.rawValue = rawValue }
+
+        init(_ number: virErrorNumber) { self.init(rawValue: Int32(bitPattern: number.rawValue)) }
+
+        /// Not from libvirt: the call failed without setting an error.
+        public static let unknown = Code(rawValue: -1)
+        public static let internalError = Code(VIR_ERR_INTERNAL_ERROR)
+        public static let noSupport = Code(VIR_ERR_NO_SUPPORT)
+        public static let noConnect = Code(VIR_ERR_NO_CONNECT)
+        public static let invalidConnection = Code(VIR_ERR_INVALID_CONN)
+        public static let invalidArgument = Code(VIR_ERR_INVALID_ARG)
+        public static let operationFailed = Code(VIR_ERR_OPERATION_FAILED)
+        public static let operationDenied = Code(VIR_ERR_OPERATION_DENIED)
+        public static let systemError = Code(VIR_ERR_SYSTEM_ERROR)
+        public static let rpc = Code(VIR_ERR_RPC)
+        public static let noDomain = Code(VIR_ERR_NO_DOMAIN)
+        public static let authFailed = Code(VIR_ERR_AUTH_FAILED)
+        public static let operationInvalid = Code(VIR_ERR_OPERATION_INVALID)
+        public static let configUnsupported = Code(VIR_ERR_CONFIG_UNSUPPORTED)
+        public static let operationTimeout = Code(VIR_ERR_OPERATION_TIMEOUT)
+        public static let argumentUnsupported = Code(VIR_ERR_ARGUMENT_UNSUPPORTED)
+        public static let operationUnsupported = Code(VIR_ERR_OPERATION_UNSUPPORTED)
+        public static let agentUnresponsive = Code(VIR_ERR_AGENT_UNRESPONSIVE)
+        public static let resourceBusy = Code(VIR_ERR_RESOURCE_BUSY)
+        public static let accessDenied = Code(VIR_ERR_ACCESS_DENIED)
+        public static let authUnavailable = Code(VIR_ERR_AUTH_UNAVAILABLE)
+
+        public var description: String { "\(rawValue)" }
+
+        /// `catch LibvirtError.Code.noDomain { … }`
+        public static func ~= (code: Code, error: any Error) -> Bool {
+            (error as? LibvirtError)?.code == code
+        }
+    }
+
+    public var code: Code
     /// libvirt's `virErrorDomain`, the subsystem that raised it.
     public var domain: Int
     public var message: String
     /// The libvirt function that failed.
     public var operation: String
 
-    public static let noDomain = Int(VIR_ERR_NO_DOMAIN.rawValue)
-    public static let operationInvalid = Int(VIR_ERR_OPERATION_INVALID.rawValue)
-    public static let noSupport = Int(VIR_ERR_NO_SUPPORT.rawValue)
-    public static let systemError = Int(VIR_ERR_SYSTEM_ERROR.rawValue)
-    public static let noConnect = Int(VIR_ERR_NO_CONNECT.rawValue)
-    public static let operationTimeout = Int(VIR_ERR_OPERATION_TIMEOUT.rawValue)
-
-    public init(code: Int, domain: Int, message: String, operation: String) {
+    public init(code: Code, domain: Int, message: String, operation: String) {
         self.code = code
         self.domain = domain
         self.message = message
@@ -29,20 +64,14 @@ public struct LibvirtError: Error, CustomStringConvertible, Sendable, Equatable 
     static func last(_ operation: String) -> LibvirtError {
         guard let error = virGetLastError() else {
             return LibvirtError(
-                code: -1, domain: 0, message: "\(operation) failed without an error", operation: operation)
+                code: .unknown, domain: 0, message: "\(operation) failed without an error", operation: operation)
         }
         let message = error.pointee.message.map { String(cString: $0) } ?? "unknown libvirt error"
         let result = LibvirtError(
-            code: Int(error.pointee.code), domain: Int(error.pointee.domain), message: message, operation: operation)
+            code: Code(rawValue: error.pointee.code), domain: Int(error.pointee.domain), message: message,
+            operation: operation)
         virResetLastError()
         return result
-    }
-
-    /// The connection to the daemon broke (daemon gone, socket closed): the supervisor should reconnect.
-    public var isConnectionLoss: Bool {
-        code == Self.noConnect
-            || code == Int(VIR_ERR_INTERNAL_ERROR.rawValue) && message.contains("client socket is closed")
-            || code == Self.systemError && (message.contains("Broken pipe") || message.contains("Connection reset"))
     }
 
     public var description: String { "\(operation): \(message) (libvirt error \(code), domain \(domain))" }

@@ -80,6 +80,8 @@ public final class ConnectionSupervisor: Service {
                 await waitUntilClosed([control, stats], closed: closed)
                 hypervisor.uninstall()
                 store.disconnected()
+                // Stopping is not losing the connection: no warning, no reconnect.
+                if Task.isCancelled || Task.isShuttingDownGracefully { break }
                 hooks.disconnected("connection closed")
                 logger.warning("libvirt connection lost, reconnecting", metadata: ["uri": "\(uri)"])
                 continue

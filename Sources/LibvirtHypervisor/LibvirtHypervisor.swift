@@ -16,7 +16,12 @@ public final class LibvirtHypervisor: Hypervisor {
         public var description: String { "not connected to libvirt" }
     }
 
+    /// One pair of connections, from install to uninstall. Handles are cached per session, and a handle
+    /// looked up on one session is cached only while that session is still the current one: a lookup that
+    /// started before a reconnect must not leave a handle on the old connection in the new session's cache.
     private struct Session {
+        /// Tells sessions apart: a new one is installed after every reconnect.
+        var generation: UInt64
         var control: Connection
         var stats: Connection
         var hostCPUs: Int
@@ -26,39 +31,73 @@ public final class LibvirtHypervisor: Hypervisor {
         var statsHandles: [String: Domain] = [:]
     }
 
-    private let pool: NIOThreadPool
-    private let session = Mutex<Session?>(nil)
+    private struct Sessions {
+        var current: Session?
+        var installed: UInt64 = 0
 
-    /// `pool` must be started; its size bounds how many libvirt calls can be stuck at once.
+        /// Runs `body` on the current session if it is still `generation`; does nothing otherwise.
+        mutating func ifCurrent(_ generation: UInt64, _ body: (inout Session) -> Void) {
+            guard var session = current, session.generation == generation else { return }
+            body(&session)
+            current = session
+        }
+    }
+
+    private let pool: NIOThreadPool
+    private let sessions = Mutex(Sessions())
+
+    /// `pool` runs every libvirt call, once `ThreadPoolService` has started it; its size bounds how many
+    /// libvirt calls can be stuck at once.
     public init(pool: NIOThreadPool) {
         self.pool = pool
     }
 
     func install(control: Connection, stats: Connection, hostCPUs: Int) {
-        session.withLock { $0 = Session(control: control, stats: stats, hostCPUs: hostCPUs) }
+        sessions.withLock { sessions in
+            sessions.installed += 1
+            sessions.current = Session(
+                generation: sessions.installed, control: control, stats: stats, hostCPUs: hostCPUs)
+        }
     }
 
     func uninstall() {
-        session.withLock { $0 = nil }
+        sessions.withLock { $0.current = nil }
     }
 
     private func current() throws -> Session {
-        guard let session = session.withLock({ $0 }) else { throw NotConnected() }
+        guard let session = sessions.withLock({ $0.current }) else { throw NotConnected() }
         return session
     }
+
+    /// The current session's generation, nil while disconnected.
+    var generation: UInt64? { sessions.withLock { $0.current?.generation } }
 
     /// Runs a blocking libvirt call on the pool.
     func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await pool.runIfActive(body)
     }
 
-    /// A handle on the stats connection.
-    private func handle(_ ref: DomainRef) async throws -> Domain {
-        let session = try current()
+    /// A handle on `session`'s stats connection.
+    private func handle(_ ref: DomainRef, in session: Session) async throws -> Domain {
         if let domain = session.statsHandles[ref.uuid] { return domain }
         let domain = try await blocking { try session.stats.domain(uuid: ref.uuid) }
-        self.session.withLock { $0?.statsHandles[ref.uuid] = domain }
+        remember(statsHandle: domain, for: ref, lookedUpIn: session.generation)
         return domain
+    }
+
+    /// Caches a stats handle into the session it was looked up in, if that is still the current one.
+    func remember(statsHandle domain: Domain, for ref: DomainRef, lookedUpIn generation: UInt64) {
+        sessions.withLock { sessions in
+            sessions.ifCurrent(generation) { session in
+                guard domain.connection === session.stats else { return }
+                session.statsHandles[ref.uuid] = domain
+            }
+        }
+    }
+
+    /// The cached stats handle for `ref`, for tests.
+    func cachedStatsHandle(_ ref: DomainRef) -> Domain? {
+        sessions.withLock { $0.current?.statsHandles[ref.uuid] }
     }
 
     private func controlHandle(_ ref: DomainRef) async throws -> Domain {
@@ -90,7 +129,8 @@ public final class LibvirtHypervisor: Hypervisor {
     /// control connection, which carries no call that can hang on a qemu monitor, so the bulk request is
     /// never queued behind stuck calls; a domain missing from its answer is asked on its own.
     public func listDomains() async throws -> [DomainSummary] {
-        let connection = try current().control
+        let session = try current()
+        let connection = session.control
         let (domains, summaries) = try await blocking { () -> ([Domain], [DomainSummary]) in
             let domains = try connection.allDomains()
             let records = try connection.stats(groups: .state, domains: domains)
@@ -108,40 +148,49 @@ public final class LibvirtHypervisor: Hypervisor {
                     let state = try domain.state()
                     summaries.append(
                         DomainSummary(ref: ref, state: DomainState(code: state.state), reasonCode: state.reason))
-                } catch let error as LibvirtError where error.code == LibvirtError.noDomain {
+                } catch LibvirtError.Code.noDomain {
                     continue  // undefined between the two calls
                 }
             }
             return (domains, summaries)
         }
-        let listed = Set(domains.map { $0.uuid.lowercased() })
-        session.withLock { session in
-            guard var current = session else { return }
-            current.controlHandles = Dictionary(
-                domains.map { ($0.uuid.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
-            current.statsHandles = current.statsHandles.filter { listed.contains($0.key) }
-            session = current
-        }
+        adopt(listed: domains, lookedUpIn: session.generation)
         return summaries
+    }
+
+    /// Makes a listing's handles the control handles of the session it was taken in, if that is still the
+    /// current one, and forgets stats handles of domains that are gone.
+    func adopt(listed domains: [Domain], lookedUpIn generation: UInt64) {
+        let listed = Set(domains.map { $0.uuid.lowercased() })
+        sessions.withLock { sessions in
+            sessions.ifCurrent(generation) { session in
+                let own = domains.filter { $0.connection === session.control }
+                session.controlHandles = Dictionary(
+                    own.map { ($0.uuid.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
+                session.statsHandles = session.statsHandles.filter { listed.contains($0.key) }
+            }
+        }
     }
 
     public func bulkStats(_ refs: [DomainRef], groups: Set<StatsGroup>) async throws -> [DomainRef: [String: StatValue]]
     {
-        let connection = try current().stats
+        let session = try current()
         var domains: [Domain] = []
-        for ref in refs { domains.append(try await handle(ref)) }
+        for ref in refs { domains.append(try await handle(ref, in: session)) }
         let wanted = Self.groups(groups)
-        let records = try await blocking { [domains] in try connection.stats(groups: wanted, domains: domains) }
+        let records = try await blocking { [domains] in try session.stats.stats(groups: wanted, domains: domains) }
         return Dictionary(
             records.map { (DomainRef(uuid: $0.uuid, name: $0.name), $0.values.mapValues(StatValue.init)) },
             uniquingKeysWith: { a, _ in a })
     }
 
     public func domainStats(_ ref: DomainRef, groups: Set<StatsGroup>) async throws -> [String: StatValue] {
-        let connection = try current().stats
-        let domain = try await handle(ref)
+        let session = try current()
+        let domain = try await handle(ref, in: session)
         let wanted = Self.groups(groups)
-        let records = try await blocking { try connection.stats(groups: wanted, domains: [domain], noWait: false) }
+        let records = try await blocking {
+            try session.stats.stats(groups: wanted, domains: [domain], noWait: false)
+        }
         return records.first?.values.mapValues(StatValue.init) ?? [:]
     }
 
@@ -159,7 +208,7 @@ public final class LibvirtHypervisor: Hypervisor {
     }
 
     public func basicInfo(_ ref: DomainRef) async throws -> DomainBasicInfo {
-        let domain = try await handle(ref)
+        let domain = try await handle(ref, in: try current())
         let info = try await blocking { try domain.info() }
         return DomainBasicInfo(
             state: DomainState(code: info.state), memoryBytes: Double(info.memoryKiB) * 1024,
@@ -168,7 +217,7 @@ public final class LibvirtHypervisor: Hypervisor {
     }
 
     public func blockStats(_ ref: DomainRef, device: String) async throws -> BlockDeviceStats {
-        let domain = try await handle(ref)
+        let domain = try await handle(ref, in: try current())
         let (values, info) = try await blocking { (try domain.blockStats(device), try? domain.blockInfo(device)) }
         func number(_ key: String) -> Double? { values[key].map(StatValue.init)?.number }
         var stats = BlockDeviceStats(device: device)
@@ -187,7 +236,7 @@ public final class LibvirtHypervisor: Hypervisor {
     }
 
     public func interfaceStats(_ ref: DomainRef, device: String) async throws -> InterfaceDeviceStats {
-        let domain = try await handle(ref)
+        let domain = try await handle(ref, in: try current())
         let s = try await blocking { try domain.interfaceStats(device) }
         var stats = InterfaceDeviceStats(device: device)
         // libvirt reports -1 for a counter the driver does not have.

@@ -42,16 +42,22 @@ public struct JournalLogHandler: LogHandler {
         let result = Self.send(record)
         if result < 0 {
             // The journal refused the record (too large, socket buffer full, ...). A log handler cannot throw,
-            // and dropping it would hide exactly the messages someone is looking for: use stderr instead.
-            let text = "journal unavailable (\(SystemdError.describe(errno: -result))): \(event.message)\n"
+            // and dropping it would hide exactly the messages someone is looking for: use stderr instead. The
+            // journal reads stderr line by line, so the message is escaped to stay on its one line.
+            let text = Self.fallbackLine(message: event.message.description, errno: -result)
             var bytes = Array(text.utf8)
             _ = write(STDERR_FILENO, &bytes, bytes.count)
         }
     }
 
+    static func fallbackLine(message: String, errno: Int32) -> String {
+        "journal unavailable (\(SystemdError.describe(errno: errno))): \(LogLineEscaping.escaped(message))\n"
+    }
+
     /// The journal's entries for one record, as (field name, value) in sending order. Values are sent
     /// binary-safe (sd_journal_sendv length-prefixes values containing newlines), so multi-line messages and
-    /// values stay intact.
+    /// values stay intact and a value cannot start a field of its own; names are ours or made safe by
+    /// ``fieldName(forMetadataKey:)``.
     public static func fields(
         level: Logger.Level, message: String, metadata: Logger.Metadata, label: String, identifier: String,
         file: String, function: String, line: UInt, error: String? = nil

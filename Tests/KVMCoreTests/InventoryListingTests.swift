@@ -70,6 +70,22 @@ import Testing
         #expect(store.snapshot().domains[c.uuid] == nil, "a later listing without it drops it")
     }
 
+    @Test func aListingBegunBeforeAnAppliedOneIsRefused() throws {
+        let store = InventoryStore()
+        let older = store.beginListing(at: 100)
+        let newer = store.beginListing(at: 101)
+        #expect(store.applyListing([DomainSummary(ref: a, state: .paused, reasonCode: 1)], ticket: newer))
+        let generation = store.generation
+        #expect(!store.applyListing([DomainSummary(ref: b, state: .running, reasonCode: 1)], ticket: older))
+        #expect(!store.applyListing([DomainSummary(ref: b, state: .running, reasonCode: 1)], ticket: newer))
+        let domains = store.snapshot().domains
+        #expect(Set(domains.keys) == [a.uuid])
+        #expect(domains[a.uuid]?.state == .paused)
+        #expect(store.generation == generation, "a refused listing changes nothing")
+        #expect(store.applyListing([], ticket: store.beginListing(at: 99)), "order is by ticket, not by clock")
+        #expect(store.snapshot().domains.isEmpty)
+    }
+
     @Test func renamedDomainKeepsItsEntryUnderTheSameUUID() {
         let store = InventoryStore()
         store.applyListing([DomainSummary(ref: a, state: .running, reasonCode: 1)], startedAt: 100)

@@ -1,3 +1,4 @@
+import CLibvirt
 import Foundation
 import Libvirt
 import Synchronization
@@ -5,13 +6,8 @@ import Testing
 
 /// The safe layer against libvirt's test driver: no daemon, a whole fake host from demo/demo-host.xml.
 @Suite struct TestDriverTests {
-    static let demoURI =
-        "test://"
-        + URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appending(path: "demo/demo-host.xml").path
-
     @Test func listsRunningAndDefinedOnlyDomains() throws {
-        let connection = try Connection(uri: Self.demoURI)
+        let connection = try Connection(uri: TestHosts.demoURI)
         let domains = try connection.allDomains()
         let states = Dictionary(uniqueKeysWithValues: try domains.map { ($0.name, try $0.state().state) })
         #expect(states["vm_centos7"] == 1)
@@ -24,7 +20,7 @@ import Testing
     /// The UUID is formatted from libvirt's raw bytes: it must read as libvirt's own form, the one in the
     /// domain's XML, for handles and bulk records alike.
     @Test func uuidsReadAsInTheDefinition() throws {
-        let connection = try Connection(uri: Self.demoURI)
+        let connection = try Connection(uri: TestHosts.demoURI)
         let records = Dictionary(
             uniqueKeysWithValues: try connection.stats(groups: [.state]).map { ($0.name, $0.uuid) })
         for domain in try connection.allDomains() {
@@ -39,7 +35,7 @@ import Testing
     }
 
     @Test func bulkStatsReturnOneRecordPerDomain() throws {
-        let connection = try Connection(uri: Self.demoURI)
+        let connection = try Connection(uri: TestHosts.demoURI)
         let records = try connection.stats(groups: [.state, .cpuTotal, .block])
         #expect(records.count == (try connection.allDomains().count))
         let centos = try #require(records.first { $0.name == "vm_centos7" })
@@ -47,7 +43,7 @@ import Testing
     }
 
     @Test func vcpuInfoMatchesTheDefinition() throws {
-        let connection = try Connection(uri: Self.demoURI)
+        let connection = try Connection(uri: TestHosts.demoURI)
         let domain = try connection.domain(name: "vm_centos7")
         let vcpus = try domain.vcpus(hostCPUs: try connection.hostCPUCount())
         #expect(vcpus.map(\.number) == [0, 1])
@@ -56,7 +52,7 @@ import Testing
     }
 
     @Test func deviceCountersAndDefinition() throws {
-        let connection = try Connection(uri: Self.demoURI)
+        let connection = try Connection(uri: TestHosts.demoURI)
         let domain = try connection.domain(name: "vm_centos7")
         #expect(try domain.blockStats("vda")["rd_bytes"] != nil)
         #expect(try domain.interfaceStats("testnet0").rxBytes >= 0)
@@ -66,11 +62,37 @@ import Testing
     }
 
     @Test func errorsCarryLibvirtsCode() throws {
-        let connection = try Connection(uri: Self.demoURI)
+        let connection = try Connection(uri: TestHosts.demoURI)
         let error = #expect(throws: LibvirtError.self) { try connection.domain(name: "no-such-domain") }
-        #expect(error?.code == LibvirtError.noDomain)
+        #expect(error?.code == .noDomain)
+        #expect(error?.code.rawValue == Int32(bitPattern: VIR_ERR_NO_DOMAIN.rawValue))
         #expect(error?.operation == "virDomainLookupByName")
         #expect(error?.message.isEmpty == false)
+    }
+
+    /// Codes match in `catch` and `switch` the way swift-system's `Errno` does, not by message.
+    @Test func errorCodesMatchInCatchAndSwitch() throws {
+        let connection = try Connection(uri: TestHosts.demoURI)
+        let shutOff = try connection.domain(name: "backup01")
+        func caught(_ body: () throws -> Void) -> String {
+            do {
+                try body()
+                return "nothing"
+            } catch LibvirtError.Code.noDomain {
+                return "no domain"
+            } catch let error as LibvirtError {
+                switch error.code {
+                case .operationInvalid: return "operation invalid"
+                default: return "other \(error.code)"
+                }
+            } catch {
+                return "not libvirt's"
+            }
+        }
+        #expect(caught { _ = try connection.domain(uuid: "00000000-0000-0000-0000-000000000000") } == "no domain")
+        #expect(caught { try shutOff.destroy() } == "operation invalid", "destroying a domain that is shut off")
+        #expect(caught { throw CancellationError() } == "not libvirt's")
+        #expect(!(LibvirtError.Code.noDomain ~= CancellationError()))
     }
 
     @Test func openingANonexistentHostFileFails() {
@@ -79,7 +101,7 @@ import Testing
 
     @Test func lifecycleEventsArriveThroughTheCallback() async throws {
         try LibvirtEventLoop.start()
-        let connection = try Connection(uri: Self.demoURI)
+        let connection = try Connection(uri: TestHosts.demoURI)
         let (events, sink) = AsyncStream.makeStream(of: LifecycleEventInfo.self)
         try connection.onLifecycleEvent { sink.yield($0) }
         let deadline = Task {

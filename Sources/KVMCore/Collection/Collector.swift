@@ -47,16 +47,27 @@ public protocol CollectorTelemetry: Sendable {
 }
 
 /// The collector loop: samples every domain on an interval, and re-lists at once when an event says
-/// something changed. It is the only caller of the hypervisor; scrapes read the store.
+/// something changed. It is the only caller of the hypervisor; scrapes read the store. Passes run one at a
+/// time, so their listings reach the store in the order they were taken.
 public final class Collector: Sendable {
+    /// Passes asked for and not yet begun.
+    private struct Requests {
+        var full = false
+        var quick = false
+    }
+
+    private enum Pass {
+        case full, quick
+    }
+
     let hypervisor: any Hypervisor
     let store: InventoryStore
     let options: CollectorOptions
     let probeHost: @Sendable () -> HostCapability?
     let telemetry: (any CollectorTelemetry)?
     let logger: Logger
-    private let fullCollection = Wakeup()
-    private let quickRefresh = Wakeup()
+    private let requests = Mutex(Requests())
+    private let requested = Wakeup()
     /// Key (domain UUID, or `bulkKey`) to abandoned calls still running for it.
     let abandoned = Mutex<[String: Int]>([:])
     private let lastHostProbe = Mutex<ContinuousClock.Instant?>(nil)
@@ -78,26 +89,41 @@ public final class Collector: Sendable {
     }
 
     /// Asks for a full collection now (after a reconnect, for instance).
-    public func requestCollection() { fullCollection.signal() }
+    public func requestCollection() {
+        requests.withLock { $0.full = true }
+        requested.signal()
+    }
 
     /// Asks for a quick re-listing (after a lifecycle event): states, new definitions and first figures.
-    public func requestRefresh() { quickRefresh.signal() }
+    public func requestRefresh() {
+        requests.withLock { $0.quick = true }
+        requested.signal()
+    }
 
-    /// Runs until the task is cancelled.
+    /// Runs until the task is cancelled: a full pass every interval, and the passes asked for in between,
+    /// one after the other. A request that arrives during a pass is served once it ends.
     public func run() async {
-        await withDiscardingTaskGroup { group in
-            group.addTask {
-                while !Task.isCancelled {
-                    await self.collectOnce()
-                    await self.fullCollection.wait(upTo: self.options.interval)
+        var nextFull = ContinuousClock.now
+        while !Task.isCancelled {
+            let now = ContinuousClock.now
+            let pass = requests.withLock { requests -> Pass? in
+                if requests.full || now >= nextFull {
+                    // A full pass lists too: it answers the refreshes asked for before it began.
+                    requests = Requests()
+                    return .full
                 }
+                guard requests.quick else { return nil }
+                requests.quick = false
+                return .quick
             }
-            group.addTask {
-                while !Task.isCancelled {
-                    await self.quickRefresh.wait(upTo: .seconds(3600))
-                    guard !Task.isCancelled else { return }
-                    await self.refreshListing()
-                }
+            switch pass {
+            case .full:
+                await collectOnce()
+                nextFull = ContinuousClock.now + options.interval
+            case .quick:
+                await refreshListing()
+            case nil:
+                await requested.wait(upTo: nextFull - now)
             }
         }
     }
@@ -143,11 +169,15 @@ public final class Collector: Sendable {
         if due, let host = probeHost() { store.setHost(host) }
     }
 
+    /// Lists the domains and applies the listing, unless a listing begun later was applied first (passes
+    /// started by direct calls of `collectOnce` can overlap); either way the inventory is as new as this one.
     private func listAndReconcile() async -> Bool {
-        let startedAt = Date().timeIntervalSince1970
+        let ticket = store.beginListing(at: Date().timeIntervalSince1970)
         do {
             let listing = try await call("list domains", key: nil) { try await $0.listDomains() }
-            store.applyListing(listing, startedAt: startedAt)
+            if !store.applyListing(listing, ticket: ticket) {
+                logger.debug("listing superseded by a newer one, not applied")
+            }
             return true
         } catch {
             logger.warning("listing domains failed", metadata: ["error": "\(error)"])

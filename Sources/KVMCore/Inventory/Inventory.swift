@@ -9,6 +9,9 @@ public struct Inventory: Sendable, Equatable {
     public var domains: [String: DomainEntry] = [:]
     /// Bumped on every change, so renderers can cache by it.
     public internal(set) var generation: UInt64 = 0
+    /// Listings handed a ticket, and the newest of them applied: see `ListingTicket`.
+    var listingsBegun: UInt64 = 0
+    var newestListingApplied: UInt64 = 0
 
     public init() {}
 
@@ -49,9 +52,19 @@ extension Inventory {
         domains[uuid] = entry
     }
 
-    /// Reconciles with a full listing taken from `startedAt`: adds new domains, drops vanished ones, and
-    /// corrects states that no event reported, except where an event arrived after the listing began.
-    mutating func applyListing(_ listing: [DomainSummary], startedAt: Double) {
+    mutating func beginListing(at startedAt: Double) -> ListingTicket {
+        listingsBegun += 1
+        return ListingTicket(sequence: listingsBegun, startedAt: startedAt)
+    }
+
+    /// Reconciles with a full listing taken from `ticket.startedAt`: adds new domains, drops vanished ones,
+    /// and corrects states that no event reported, except where an event arrived after the listing began.
+    /// A listing begun before one already applied is older news and changes nothing; returns whether it
+    /// was applied.
+    mutating func applyListing(_ listing: [DomainSummary], ticket: ListingTicket) -> Bool {
+        guard ticket.sequence > newestListingApplied else { return false }
+        newestListingApplied = ticket.sequence
+        let startedAt = ticket.startedAt
         var seen = Set<String>()
         for summary in listing {
             let uuid = summary.ref.uuid
@@ -75,5 +88,15 @@ extension Inventory {
             if let eventAt = entry.lastEventAt, eventAt >= startedAt { continue }
             domains[uuid] = nil
         }
+        return true
     }
+}
+
+/// A listing's place in line, taken when the listing starts. Listings can finish out of order (one waits
+/// on a slow daemon while a later one returns), and one that started earlier knows less than one applied
+/// already: the inventory refuses it.
+public struct ListingTicket: Sendable, Equatable {
+    let sequence: UInt64
+    /// When the listing started, in seconds since the epoch: events after it win over what it says.
+    public let startedAt: Double
 }

@@ -27,8 +27,19 @@ public final class InventoryStore: Sendable {
         update { $0.applyLifecycle(event) }
     }
 
-    public func applyListing(_ listing: [DomainSummary], startedAt: Double) {
-        update { $0.applyListing(listing, startedAt: startedAt) }
+    /// Takes a ticket for a listing about to start, before the hypervisor is asked.
+    public func beginListing(at startedAt: Double) -> ListingTicket {
+        state.withLock { $0.beginListing(at: startedAt) }
+    }
+
+    /// Applies a listing unless one begun after it was applied already; returns whether it was applied.
+    @discardableResult
+    public func applyListing(_ listing: [DomainSummary], ticket: ListingTicket) -> Bool {
+        state.withLock { inventory in
+            guard inventory.applyListing(listing, ticket: ticket) else { return false }
+            inventory.generation &+= 1
+            return true
+        }
     }
 
     public func connected(_ identity: HypervisorIdentity) {

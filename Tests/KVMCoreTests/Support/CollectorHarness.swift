@@ -13,13 +13,13 @@ struct CollectorHarness {
     let telemetry = RecordingTelemetry()
     let collector: Collector
 
-    init(_ domains: [FakeHypervisor.FakeDomain], connected: Bool = true) {
+    init(_ domains: [FakeHypervisor.FakeDomain], connected: Bool = true, timeout: Duration = Self.timeout) {
         fake = FakeHypervisor(domains)
         var logger = Logger(label: "kvm-agent.collector.test")
         logger.logLevel = .critical
         collector = Collector(
             hypervisor: fake, store: store,
-            options: CollectorOptions(interval: .seconds(3600), timeout: Self.timeout, concurrency: 4),
+            options: CollectorOptions(interval: .seconds(3600), timeout: timeout, concurrency: 4),
             telemetry: telemetry, logger: logger)
         if connected { store.connected(FakeHypervisor.identity) }
     }

@@ -47,6 +47,11 @@ final class FakeHypervisor: Hypervisor {
         var waiting: [String: Int] = [:]
         var listingFails = false
         var bulkWhenHung = BulkWhenHung.hangs
+        /// Taken by the next listing, which answers from the domains as they were when it was asked.
+        var nextListingHold: Gate?
+        var listingsHeld = 0
+        var listingsInFlight = 0
+        var mostListingsInFlight = 0
     }
 
     /// Key under which calls that name no domain are counted.
@@ -84,6 +89,13 @@ final class FakeHypervisor: Hypervisor {
         state.withLock { $0.listingFails = fails }
     }
 
+    /// The next listing takes its answer, then waits until the returned gate opens.
+    func holdNextListing() -> Gate {
+        let gate = Gate()
+        state.withLock { $0.nextListingHold = gate }
+        return gate
+    }
+
     /// Every later call that concerns `ref` (a bulk call naming it included) waits until `release`.
     func hang(_ ref: DomainRef) {
         state.withLock { $0.hung[ref.uuid] = Gate() }
@@ -112,6 +124,12 @@ final class FakeHypervisor: Hypervisor {
         state.withLock { state in state.calls.values.reduce(0) { $0 + $1.values.reduce(0, +) } }
     }
 
+    /// Listings waiting on the gate of `holdNextListing`.
+    var listingsHeld: Int { state.withLock { $0.listingsHeld } }
+
+    /// The most listings that were running at one time.
+    var mostListingsInFlight: Int { state.withLock { $0.mostListingsInFlight } }
+
     /// Calls concerning `ref` currently held by `hang`.
     func waiting(for ref: DomainRef) -> Int {
         state.withLock { $0.waiting[ref.uuid] ?? 0 }
@@ -121,10 +139,23 @@ final class FakeHypervisor: Hypervisor {
 
     func listDomains() async throws -> [DomainSummary] {
         await enter(.listDomains, [])
-        return try state.withLock { state in
-            if state.listingFails { throw Failure(description: "listing failed") }
-            return state.domains.values.map { DomainSummary(ref: $0.ref, state: $0.state, reasonCode: $0.reasonCode) }
+        let (answer, hold) = state.withLock { state -> (Result<[DomainSummary], Failure>, Gate?) in
+            state.listingsInFlight += 1
+            state.mostListingsInFlight = max(state.mostListingsInFlight, state.listingsInFlight)
+            let hold = state.nextListingHold.take()
+            if hold != nil { state.listingsHeld += 1 }
+            if state.listingFails { return (.failure(Failure(description: "listing failed")), hold) }
+            let summaries = state.domains.values.map {
+                DomainSummary(ref: $0.ref, state: $0.state, reasonCode: $0.reasonCode)
+            }
+            return (.success(summaries), hold)
         }
+        if let hold {
+            await hold.wait()
+            state.withLock { $0.listingsHeld -= 1 }
+        }
+        state.withLock { $0.listingsInFlight -= 1 }
+        return try answer.get()
     }
 
     func bulkStats(_ domains: [DomainRef], groups: Set<StatsGroup>) async throws -> [DomainRef: [String: StatValue]] {
