@@ -44,29 +44,9 @@ import Testing
         let group = ServiceGroup(
             services: [ThreadPoolService(pool: pool, users: [supervisor], logger: logger)], logger: logger)
 
-        let stopped = try await withThrowingTaskGroup(of: Bool.self) { tasks in
-            tasks.addTask {
-                for await _ in connected { break }
-                await group.triggerGracefulShutdown()
-                return true
-            }
-            tasks.addTask {
-                try await group.run()
-                return true
-            }
-            tasks.addTask {
-                try await Task.sleep(for: .seconds(30))
-                return false
-            }
-            var done = 0
-            for try await result in tasks {
-                guard result else { break }
-                done += 1
-                if done == 2 { break }
-            }
-            tasks.cancelAll()
-            return done == 2
-        }
+        let stopped = try await group.runAndShutDown(once: {
+            for await _ in connected { break }
+        })
 
         #expect(stopped, "connected and stopped within 30 s")
         let entries = records.entries.withLock { $0 }

@@ -51,33 +51,13 @@ import Testing
         let group = ServiceGroup(
             services: [ThreadPoolService(pool: pool, users: users, logger: logger), UntilShutdown()], logger: logger)
 
-        let finished = try await withThrowingTaskGroup(of: Bool.self) { tasks in
-            tasks.addTask {
-                var started = 0
-                for await _ in running {
-                    started += 1
-                    if started == users.count { break }
-                }
-                await group.triggerGracefulShutdown()
-                return true
+        let finished = try await group.runAndShutDown(once: {
+            var started = 0
+            for await _ in running {
+                started += 1
+                if started == users.count { break }
             }
-            tasks.addTask {
-                try await group.run()
-                return true
-            }
-            tasks.addTask {
-                try await Task.sleep(for: .seconds(30))
-                return false
-            }
-            var done = 0
-            for try await result in tasks {
-                guard result else { break }
-                done += 1
-                if done == 2 { break }
-            }
-            tasks.cancelAll()
-            return done == 2
-        }
+        })
 
         #expect(finished, "the group started and shut down within 30 s")
         for user in users {
