@@ -154,6 +154,7 @@ struct KVMAgentCommand: AsyncParsableCommand {
                 "libvirt_uri": "\(configuration.libvirtURI)",
                 "host": "\(demo ? "demo host (libvirt test driver)" : "real libvirt daemon")",
             ])
+        DescriptorLimit.raise(toCover: configuration.connections.maxConnections, logger: logger)
         let app = try build(configuration, logger: logger)
         do {
             try await app.runService()
