@@ -43,6 +43,16 @@ public enum FlagValues {
         return .milliseconds(Int64(milliseconds))
     }
 
+    /// A duration as ``duration(_:)`` reads it, refused outside `range`: every timeout and window read from outside
+    /// has a bound.
+    public static func duration(_ text: String, in range: ClosedRange<Duration>) throws -> Duration {
+        let value = try duration(text)
+        guard range.contains(value) else {
+            throw Invalid(description: "must be from \(format(range.lowerBound)) to \(format(range.upperBound))")
+        }
+        return value
+    }
+
     /// A duration in the largest unit that states it exactly ("90s", "5m", "8760h", "1500ms"), for messages.
     public static func format(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components

@@ -4,12 +4,7 @@ extension RemediationEngine {
     /// Whether the audit log and the state file can be written, tried now; nil when both can. While
     /// either cannot, `/readyz` says so and every request is refused with 503.
     public func storageProblem() -> String? {
-        do {
-            try storage.probeAudit()
-            health.record(.auditLog, nil)
-        } catch {
-            health.record(.auditLog, error)
-        }
+        _ = probeAuditLog()
         if health.isFailing(.stateFile) {
             // The last save failed: saving the current state again is the one sure test that saving works.
             commit.withLock { _ in
@@ -33,12 +28,20 @@ extension RemediationEngine {
 
     /// Decisions that the audit log could not record must not be taken: this checks before deciding.
     func checkAuditWritable() throws {
+        if let error = probeAuditLog() {
+            throw Unavailable(description: "the audit log \(audit.path) cannot be written (\(error)); nothing was done")
+        }
+    }
+
+    /// Tries to open the audit log for appending and records the outcome; the error, or nil when it can be written.
+    private func probeAuditLog() -> (any Error)? {
         do {
             try storage.probeAudit()
             health.record(.auditLog, nil)
+            return nil
         } catch {
             health.record(.auditLog, error)
-            throw Unavailable(description: "the audit log \(audit.path) cannot be written (\(error)); nothing was done")
+            return error
         }
     }
 
