@@ -8,11 +8,17 @@ public struct UnitState: Sendable, Equatable {
     /// `UnitFileState`, e.g. "enabled", "disabled", "static", "masked"; empty for units without a unit file
     /// (not found, transient).
     public var unitFileState: String
+    /// `LoadState`: "loaded", "not-found" (no unit file: the unit does not exist on this host), "masked", ...
+    public var loadState: String
 
-    public init(activeState: String, unitFileState: String) {
+    public init(activeState: String, unitFileState: String, loadState: String = "loaded") {
         self.activeState = activeState
         self.unitFileState = unitFileState
+        self.loadState = loadState
     }
+
+    /// The unit exists on this host: systemd found a unit file for it (a masked unit exists, and is masked).
+    public var exists: Bool { loadState != "not-found" }
 
     /// Running now.
     public var active: Bool { activeState == "active" }
@@ -22,8 +28,8 @@ public struct UnitState: Sendable, Equatable {
 
 /// The states of `units` (full names such as "libvirtd.service"), asked of systemd over the system bus.
 ///
-/// A unit systemd has no file for is reported, not thrown: `LoadUnit` gives it an object whose ActiveState is
-/// "inactive" and UnitFileState empty. Throws ``SystemdError/notAvailable(reason:)`` when systemd is not the
+/// A unit systemd has no file for is reported, not thrown: `LoadUnit` gives it an object whose LoadState is
+/// "not-found", ActiveState "inactive" and UnitFileState empty. Throws ``SystemdError/notAvailable(reason:)`` when systemd is not the
 /// service manager or the system bus cannot be reached (callers log that once and omit what depends on it), and
 /// ``SystemdError/failed(operation:errno:message:)`` when a call fails, e.g. for an invalid unit name.
 ///
@@ -47,7 +53,8 @@ public func unitStates(_ units: [String]) throws(SystemdError) -> [String: UnitS
         let unitInterface = "org.freedesktop.systemd1.Unit"
         states[unit] = UnitState(
             activeState: try bus.stringProperty(path: path, interface: unitInterface, member: "ActiveState"),
-            unitFileState: try bus.stringProperty(path: path, interface: unitInterface, member: "UnitFileState"))
+            unitFileState: try bus.stringProperty(path: path, interface: unitInterface, member: "UnitFileState"),
+            loadState: try bus.stringProperty(path: path, interface: unitInterface, member: "LoadState"))
     }
     return states
 }

@@ -15,6 +15,8 @@ import Testing
             }
             #expect(Set(states.keys) == Set(units))
             #expect(states["kvm-agent-no-such-unit.service"]?.active == false)
+            #expect(states["kvm-agent-no-such-unit.service"]?.exists == false)
+            #expect(states["systemd-journald.service"]?.exists == true)
         } else {
             #expect {
                 try unitStates(units)
@@ -31,6 +33,8 @@ import Testing
         #expect(!UnitState(activeState: "active", unitFileState: "static").enabled)
         #expect(!UnitState(activeState: "activating", unitFileState: "").active)
         #expect(UnitState(activeState: "active", unitFileState: "masked").active)
+        #expect(UnitState(activeState: "inactive", unitFileState: "masked", loadState: "masked").exists)
+        #expect(!UnitState(activeState: "inactive", unitFileState: "", loadState: "not-found").exists)
     }
 
     @Test func errorsDescribeTheOperation() {
