@@ -48,6 +48,14 @@ public enum Agent {
             uri: configuration.libvirtURI, hypervisor: hypervisor, store: store,
             hooks: .init(
                 lifecycleEvent: { event in
+                    // One journal record per event, with DOMAIN and EVENT fields (`journalctl -u kvm-agent
+                    // DOMAIN=web01`): a crash is a warning, the rest is the host's ordinary life.
+                    logger.log(
+                        level: event.kind == .crashed ? .warning : .info, "domain lifecycle event",
+                        metadata: [
+                            "domain": "\(event.domain.name)", "event": "\(event.eventName)",
+                            "detail": "\(event.detailName)",
+                        ])
                     store.applyLifecycle(event)
                     remediation?.engine.observe(event)
                     telemetry.eventReceived(event)

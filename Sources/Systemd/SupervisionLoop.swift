@@ -1,9 +1,9 @@
 import Logging
 import ServiceLifecycle
 
-/// The `Type=notify` protocol over a service's life: `READY=1` once `ready` returns, then every `period` a
-/// `STATUS=` line (when it changed) and `WATCHDOG=1` (only while `isHealthy` holds), and `STOPPING=1` on graceful
-/// shutdown or cancellation.
+/// The `Type=notify` protocol over a service's life: `READY=1` once `ready` returns, then every `statusPeriod`
+/// a `STATUS=` line (when it changed), every `period` `WATCHDOG=1` (only while `isHealthy` holds), and
+/// `STOPPING=1` on graceful shutdown or cancellation.
 ///
 /// Withholding the keep-alive is the point of the health check: a process whose event loop still runs but whose
 /// work is wedged gets killed and restarted by systemd (`WatchdogSec=`, `Restart=on-watchdog` or `always`),
@@ -13,8 +13,11 @@ import ServiceLifecycle
 /// working when the notify channel breaks, and systemd's own timeouts take over.
 public struct SupervisionLoop: Service {
     public let notifier: ServiceNotifier
-    /// How often to send STATUS and WATCHDOG.
+    /// How often to send WATCHDOG.
     public let period: Duration
+    /// How often to look for a new STATUS line: an operator's `systemctl status` right after starting a guest
+    /// should show it, not wait for the next watchdog ping (15 s with the unit's WatchdogSec=30s).
+    public let statusPeriod: Duration
     let ready: @Sendable () async -> Void
     let status: @Sendable () -> String
     let isHealthy: @Sendable () -> Bool
@@ -23,14 +26,19 @@ public struct SupervisionLoop: Service {
     /// The period used when systemd runs no watchdog for us: status updates then need no tighter schedule.
     public static let defaultPeriod: Duration = .seconds(10)
 
-    /// - Parameter period: nil for half of `WatchdogSec=` (``ServiceNotifier/watchdogInterval()``), or
-    ///   ``defaultPeriod`` when the watchdog is off.
+    /// - Parameters:
+    ///   - period: nil for half of `WatchdogSec=` (``ServiceNotifier/watchdogInterval()``), or
+    ///     ``defaultPeriod`` when the watchdog is off.
+    ///   - statusPeriod: at most `period`; one second by default (a status line is cheap to compute, and only a
+    ///     changed one is sent).
     public init(
-        notifier: ServiceNotifier, period: Duration? = nil, ready: @escaping @Sendable () async -> Void,
-        status: @escaping @Sendable () -> String, isHealthy: @escaping @Sendable () -> Bool, logger: Logger
+        notifier: ServiceNotifier, period: Duration? = nil, statusPeriod: Duration = .seconds(1),
+        ready: @escaping @Sendable () async -> Void, status: @escaping @Sendable () -> String,
+        isHealthy: @escaping @Sendable () -> Bool, logger: Logger
     ) {
         self.notifier = notifier
         self.period = period ?? ServiceNotifier.watchdogInterval() ?? Self.defaultPeriod
+        self.statusPeriod = min(statusPeriod, self.period)
         self.ready = ready
         self.status = status
         self.isHealthy = isHealthy
@@ -74,6 +82,8 @@ public struct SupervisionLoop: Service {
                 return false
             }
         }
+        let clock = ContinuousClock()
+        var nextPing = clock.now
         while !Task.isCancelled {
             // Status before health: a STATUS computed after a change of health is followed by a WATCHDOG
             // decision that also sees it, which keeps the two consistent for an observer of the datagrams.
@@ -81,6 +91,16 @@ public struct SupervisionLoop: Service {
             if line != sentStatus, report("STATUS", { () throws(SystemdError) in try notifier.status(line) }) {
                 sentStatus = line
             }
+            let untilPing = clock.now.duration(to: nextPing)
+            if untilPing > .zero {
+                do {
+                    try await Task.sleep(for: min(statusPeriod, untilPing))
+                } catch {
+                    return
+                }
+                continue
+            }
+            nextPing = clock.now.advanced(by: period)
             let healthy = isHealthy()
             if healthy {
                 _ = report("WATCHDOG", { () throws(SystemdError) in try notifier.watchdog() })
@@ -93,11 +113,6 @@ public struct SupervisionLoop: Service {
                         "agent unhealthy: withholding systemd watchdog pings", metadata: ["status": "\(line)"])
                 }
                 wasHealthy = healthy
-            }
-            do {
-                try await Task.sleep(for: period)
-            } catch {
-                return
             }
         }
     }

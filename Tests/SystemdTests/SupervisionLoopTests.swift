@@ -100,6 +100,35 @@ extension EnvironmentTests {
             }
         }
 
+        /// A new status line goes out within the status period, not at the next watchdog ping: with the unit's
+        /// WatchdogSec=30s a started guest would otherwise show in `systemctl status` 15 s late.
+        @Test func statusFollowsChangesBetweenPings() async throws {
+            let listener = try NotifyListener()
+            let slowWatchdog: [String: String?] = ["WATCHDOG_USEC": "60000000", "WATCHDOG_PID": String(getpid())]
+            try await withEnvironment(slowWatchdog.merging(["NOTIFY_SOCKET": listener.path]) { _, new in new }) {
+                let status = Shared("0 of 0 domains running")
+                let loop = SupervisionLoop(
+                    notifier: try #require(ServiceNotifier.fromEnvironment()), statusPeriod: Self.period,
+                    ready: {}, status: { status.get() }, isHealthy: { true }, logger: Logger(label: "test"))
+                #expect(loop.period == .seconds(30))
+                try await testGracefulShutdown { trigger in
+                    try await withThrowingTaskGroup { group in
+                        group.addTask { await loop.run() }
+                        let first = await listener.collect(for: Self.patience) { $0 == "WATCHDOG=1" }
+                        try #require(first.stopped, "the first ping comes at once; got \(first.messages)")
+                        status.set("1 of 1 domains running")
+                        let changed = await listener.collect(for: Self.patience) {
+                            $0 == "STATUS=1 of 1 domains running"
+                        }
+                        #expect(changed.stopped, "the new line within the status period; got \(changed.messages)")
+                        #expect(!changed.messages.contains("WATCHDOG=1"), "no ping before the 30 s period")
+                        trigger.triggerGracefulShutdown()
+                        try await group.waitForAll()
+                    }
+                }
+            }
+        }
+
         @Test func periodWithoutWatchdogIsTheDefault() async throws {
             await withEnvironment(["WATCHDOG_USEC": nil, "WATCHDOG_PID": nil]) {
                 let loop = SupervisionLoop(
