@@ -87,7 +87,7 @@ public struct InventoryRenderer: Sendable {
         guard let services = inventory.hostServices else { return }
         let units = services.sorted { $0.key < $1.key }
         w.family(
-            "kvm_host_service_active", .gauge, help: "1 when systemd reports the unit active (libvirt's daemon sockets and services)."
+            "kvm_host_service_active", .gauge, help: "1 when systemd reports the unit active (libvirt's daemons)."
         ) { samples in
             for (unit, state) in units { samples.add(["unit": unit], state.active) }
         }
