@@ -168,11 +168,12 @@ struct RemediationModule {
     }
 }
 
-/// Runs queued remediation actions; stops taking new ones on shutdown.
+/// Runs queued remediation actions; on shutdown stops taking new ones and audits those left unfinished.
 struct EngineService: Service {
     let engine: RemediationEngine
     func run() async throws {
         await cancelWhenGracefulShutdown { await engine.run() }
+        engine.interruptPending()
     }
 }
 

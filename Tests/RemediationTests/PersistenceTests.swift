@@ -42,6 +42,24 @@ import Testing
         #expect(second.engine.action(id: queued.id)?.status == .interrupted)
     }
 
+    /// `systemctl stop` while an action runs: its outcome is audited as the agent stops, once.
+    @Test func anActionRunningAtShutdownIsAuditedThenAndNotAgain() async throws {
+        let first = try EngineHarness(domains: [Self.vm])
+        let queued = try #require(try first.handle(Alerts.firing()).first)
+        first.engine.interruptPending()
+        let outcome = try #require(try first.auditRecords().last)
+        #expect(outcome.event == .outcome)
+        #expect(outcome.actionID == queued.id)
+        #expect(outcome.result == "interrupted")
+        #expect(try first.savedState().pending.isEmpty)
+        #expect(first.engine.action(id: queued.id)?.status == .interrupted)
+        let lines = try first.auditRecords().count
+
+        let second = try first.restarted()
+        #expect(try second.auditRecords().count == lines, "no second outcome line at the next start")
+        #expect(second.controller.snapshot.count(.start) == 0)
+    }
+
     @Test func cooldownAndQuarantineSurviveRestarts() throws {
         let policy = PolicyText.yaml(limits: ["max_actions": "1", "cooldown": "60s"])
         let first = try EngineHarness(policy: policy, domains: [Self.vm])

@@ -4,8 +4,8 @@ import Synchronization
 
 extension RemediationEngine {
     /// Runs queued actions until cancelled: one lane per domain, at most `limits.concurrency` lanes at once.
-    /// Actions still running at shutdown stay pending in the state file and are audited as interrupted on
-    /// the next start, not repeated.
+    /// Actions still queued or running when it is cancelled are left pending: ``interruptPending()`` audits
+    /// them at shutdown, or, after a kill, the next start does.
     public func run() async {
         await withTaskGroup(of: Void.self) { group in
             var active = 0
@@ -73,6 +73,51 @@ extension RemediationEngine {
         let after = try? await call("state") { try await self.controller.state(domain) }
         let seconds = (ContinuousClock.now - started).seconds
         finish(plan, result: result, before: before, after: after, seconds: seconds, failure: failure)
+    }
+
+    /// At shutdown, after ``run()`` has returned: the actions still queued or running will not be finished by
+    /// this process. Each gets its outcome line (`interrupted`) now, so the audit log is whole even if the agent
+    /// is never started again, and leaves the state file's pending set, so the next start does not report it
+    /// twice. Where the state file cannot be written, the lines are left to the next start, which reads them
+    /// from the pending set on disk: an outcome is written once, never zero or two times.
+    public func interruptPending() {
+        let records = commit.withLock { _ -> [ActionRecord] in
+            let (records, safety) = state.withLock { engine -> ([ActionRecord], SafetyState) in
+                let now = clock()
+                let records = engine.safety.pending.values.sorted { $0.id < $1.id }.map { plan in
+                    Self.interrupted(engine.records[plan.id], plan: plan, now: now)
+                }
+                var safety = engine.safety
+                safety.pending = [:]
+                return (records, safety)
+            }
+            guard !records.isEmpty else { return [] }
+            do {
+                try storage.saveState(safety)
+                health.record(.stateFile, nil)
+            } catch {
+                health.record(.stateFile, error)
+                return []
+            }
+            state.withLock { engine in
+                for record in records { Self.remember(record, in: &engine) }
+                engine.safety = safety
+                engine.queues = [:]
+                engine.running = [:]
+            }
+            for record in records { appendOutcome(record) }
+            return records
+        }
+        for record in records { logAudited(record, event: .outcome) }
+    }
+
+    /// An action this process will not finish: its record (or one made from its plan, after a restart).
+    static func interrupted(_ known: ActionRecord?, plan: ActionPlan, now: Double) -> ActionRecord {
+        var record =
+            known ?? ActionRecord(plan: plan, time: now, decision: Decision(.queued, .ruleMatched), dryRun: false)
+        record.status = .interrupted
+        record.error = "the agent stopped before the action finished; not run again"
+        return record
     }
 
     private func bringUp(_ domain: DomainRef, from current: DomainState) async throws -> ActionResult {

@@ -91,10 +91,7 @@ public final class RemediationEngine: Sendable {
         var interrupted: [ActionRecord] = []
         let now = clock()
         for plan in safety.pending.values.sorted(by: { $0.id < $1.id }) {
-            var record = ActionRecord(plan: plan, time: now, decision: Decision(.queued, .ruleMatched), dryRun: false)
-            record.status = .interrupted
-            record.error = "the agent stopped before the action finished; not run again"
-            interrupted.append(record)
+            interrupted.append(Self.interrupted(nil, plan: plan, now: now))
         }
         safety.pending = [:]
         safety.prune(now: now, window: policy.limits.window.seconds)
