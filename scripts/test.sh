@@ -3,7 +3,7 @@
 # The whole test suite on a new machine: installs what it needs, starts virtlogd and libvirtd, builds the
 # test guests' kernel and initramfs, then runs every test, the real-libvirtd ones included, then the scrape
 # load test on its own, and last the deployment tests (rules, Alertmanager and unit checks; the .deb
-# built, installed, run and purged).
+# built, installed, run and purged; then the .deb under a real systemd on Debian 12 and 13).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=SCRIPTDIR/lib/packages.sh
@@ -22,6 +22,9 @@ KVM_AGENT_REQUIRE_LIBVIRTD=1 swift test --skip-build "$@"
 # Only for the whole suite: a filtered run (arguments given) is for one part of the Swift tests.
 if [ $# -eq 0 ]; then
     bash scripts/test-deploy.sh
+    # The .deb under a real systemd in containers, Debian 12 and 13 (about 5 minutes each; the root file
+    # systems are cached in /var/cache/kvm-agent-test after the first run).
+    bash scripts/test-systemd.sh
     # The scrape load test loads both cores for a minute on purpose: alone, after the rest, on the binary
     # the .deb ships (built by test-deploy.sh through bench/build.sh's scratch path).
     KVM_AGENT_BINARY=$(bash bench/build.sh) KVM_AGENT_REQUIRE_LIBVIRTD=1 KVM_AGENT_LOAD_TEST=1 \
