@@ -9,7 +9,6 @@ import Remediation
 import Systemd
 import WebSecurity
 
-@main
 struct KVMAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kvm-agent",

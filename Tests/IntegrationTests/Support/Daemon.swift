@@ -45,6 +45,20 @@ struct Daemon {
         _ = waitpid(pid, &status, 0)
     }
 
+    /// Reaps the process once it has exited by itself: its exit status (128 + N for signal N), or nil if it is
+    /// still running at the deadline. Once this returned a status, do not call `stop()`: the pid is free again.
+    func exitStatus(within deadline: Duration) async throws -> Int32? {
+        let end = ContinuousClock.now + deadline
+        while ContinuousClock.now < end {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// Polls `condition` every 100 ms until it holds or `deadline` passes; false then, with the log recorded.
