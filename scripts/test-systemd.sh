@@ -131,6 +131,7 @@ scenario_after() {
     grep -n 'listening on\|Started kvm-agent.service' "$work/j" | head -n2 | tail -n1 | grep -q 'Started' ||
         fail "systemd reported the unit started before the agent listened: $(grep -n 'listening on\|Started kvm' "$work/j")"
     ok "Type=$(prop kvm-agent Type): active after READY=1, once the agent listened"
+    if agent_journal | grep -F 'thread priority'; then fail "libdispatch's thread-priority line is back"; fi
 
     step "$release: a host with no guests, then one defined, started, and gone again"
     status_is 30 "connected, 0 of 0 domains running"
