@@ -131,6 +131,7 @@ scenario_after() {
     grep -n 'listening on\|Started kvm-agent.service' "$work/j" | head -n2 | tail -n1 | grep -q 'Started' ||
         fail "systemd reported the unit started before the agent listened: $(grep -n 'listening on\|Started kvm' "$work/j")"
     ok "Type=$(prop kvm-agent Type): active after READY=1, once the agent listened"
+    if agent_journal | grep -F 'thread priority'; then fail "libdispatch's thread-priority line is back"; fi
 
     step "$release: a host with no guests, then one defined, started, and gone again"
     status_is 30 "connected, 0 of 0 domains running"
@@ -230,7 +231,7 @@ EOF
     local tokens state audit_lines starts
     tokens=$(inside sha256sum /etc/kvm-agent/tokens)
     state=$(inside cat /var/lib/kvm-agent/remediation-state.json)
-    audit_lines=$(inside wc -l </var/lib/kvm-agent/audit.jsonl)
+    audit_lines=$(inside sh -c 'wc -l </var/lib/kvm-agent/audit.jsonl')
     starts=$(started_count)
     pid=$(prop kvm-agent MainPID)
     install_agent "$upgrade_deb"
@@ -238,7 +239,7 @@ EOF
     inside grep -q '^dry_run: false' /etc/kvm-agent/remediation.yml || fail "the edited remediation.yml was replaced"
     [ "$(inside sha256sum /etc/kvm-agent/tokens)" = "$tokens" ] || fail "the tokens changed"
     inside grep -qF "$(printf '%s' "$state" | head -c 40)" /var/lib/kvm-agent/remediation-state.json || fail "the state file changed"
-    [ "$(inside wc -l </var/lib/kvm-agent/audit.jsonl)" -ge "$audit_lines" ] || fail "the audit log lost lines"
+    [ "$(inside sh -c 'wc -l </var/lib/kvm-agent/audit.jsonl')" -ge "$audit_lines" ] || fail "the audit log lost lines"
     wait_for 30 "kvm-agent active after the upgrade" systemctl is-active --quiet kvm-agent
     [ "$(started_count)" = $((starts + 1)) ] || fail "the service started $(($(started_count) - starts)) times in the upgrade, not once"
     [ "$(prop kvm-agent MainPID)" != "$pid" ] || fail "the upgrade did not restart the agent"
