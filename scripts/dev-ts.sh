@@ -317,7 +317,7 @@ scenario_together() {
     ct_create "$C" "$release"
     # apt configures libvirt0 (the agent's dependency) and may configure the agent before the daemon
     # packages, which make group libvirt and start polkitd: force exactly that order.
-    inside env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-download libvirt0 >/dev/null 2>&1
+    inside env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-download --no-install-recommends libvirt0 >/dev/null 2>&1
     inside sh -c 'cd /var/cache/apt/archives && for f in *.deb; do
         p=$(dpkg-deb -f "$f" Package); dpkg-query -W -f="\${Status}" "$p" 2>/dev/null | grep -q "ok installed" || echo "$f";
         done >/tmp/unpack' >/dev/null

@@ -257,6 +257,10 @@ EOF
     [ "$agent_at" -gt "$libvirt_at" ] || fail "the agent started ($agent_at) before libvirtd.socket ($libvirt_at)"
     status_is 30 "connected, 0 of 1 domains running"
     ok "up after the reboot, after libvirtd.socket, with no manual step: $(prop kvm-agent StatusText)"
+    inside virsh -q -c qemu:///system undefine halted >/dev/null
+    status_is 15 "connected, 0 of 0 domains running"
+    [ "$(readyz)" = 200 ] || fail "/readyz is $(readyz) once the last domain is gone"
+    ok "the guest undefined: back to 'connected, 0 of 0 domains running', /readyz 200"
 
     step "$release: apt remove, then apt purge"
     inside env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q kvm-agent >/dev/null 2>&1
