@@ -104,7 +104,8 @@ public enum Agent {
                 SystemdSupervision(
                     notifier: notifier, ready: { await listening.wait() },
                     status: { Self.statusLine(store.snapshot(), uri: configuration.libvirtURI) },
-                    isHealthy: Self.health(configuration.collector, telemetry: telemetry), logger: logger))
+                    isHealthy: Self.health(configuration.collector, lastPass: { telemetry.lastCollectionEnd }),
+                    logger: logger))
         }
         return Application(
             router: router, server: server,
@@ -119,26 +120,31 @@ public enum Agent {
             logger: logger)
     }
 
-    /// `systemctl status`'s line: the libvirt URI, whether it is connected, domains running and total.
+    /// `systemctl status`'s line: the libvirt URI and where the agent stands with it (see
+    /// `LibvirtConnectionState.statusLine`).
     static func statusLine(_ inventory: Inventory, uri: String) -> String {
-        guard inventory.libvirtUp else { return "\(uri): not connected, retrying" }
-        let running = inventory.domains.values.filter { $0.state == .running }.count
-        return "\(uri): connected, \(running) of \(inventory.domains.count) domains running"
+        inventory.connectionState.statusLine(uri: uri)
     }
 
     /// Alive means libvirt's event loop turned lately and the collector finished a pass lately; otherwise the
-    /// watchdog pings stop and systemd restarts the agent.
+    /// watchdog pings stop and systemd restarts the agent. Neither depends on libvirtd: the event loop turns on
+    /// its own timer, and a pass while disconnected ends at once (result `disconnected`), so a stopped or
+    /// refusing libvirtd never makes systemd restart the agent; only the agent's own loops stopping does.
     static func health(
-        _ settings: AgentConfiguration.CollectorSettings, telemetry: AgentTelemetry
+        _ settings: AgentConfiguration.CollectorSettings, lastPass: @escaping @Sendable () -> Double?,
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
     ) -> @Sendable () -> Bool {
-        let started = Date().timeIntervalSince1970
-        // A pass is bounded by per-call deadlines; three intervals plus two deadlines is well past a slow one.
-        let bound = max(60, 3 * settings.interval.seconds + 2 * settings.timeout.seconds)
+        let started = now()
         return {
             let eventLoopTurning = (LibvirtEventLoop.secondsSinceLastTurn ?? 0) < 30
-            let lastPass = telemetry.lastCollectionEnd ?? started
-            return eventLoopTurning && Date().timeIntervalSince1970 - lastPass < bound
+            return eventLoopTurning && now() - (lastPass() ?? started) < healthBound(settings)
         }
+    }
+
+    /// How long the collector may go without finishing a pass: a pass is bounded by per-call deadlines, and
+    /// three intervals plus two deadlines is well past a slow one.
+    static func healthBound(_ settings: AgentConfiguration.CollectorSettings) -> Double {
+        max(60, 3 * settings.interval.seconds + 2 * settings.timeout.seconds)
     }
 }
 

@@ -42,10 +42,12 @@ public struct AgentRoutes: Sendable {
         Self.getAndHead(router, "/readyz") { _ in self.readiness() }
     }
 
-    /// 200 when libvirt is connected and, with remediation on, its audit log and state file can be written.
+    /// 200 when the agent serves true figures (libvirt connected and a collector pass finished since) and,
+    /// with remediation on, its audit log and state file can be written; otherwise 503 with one line per
+    /// problem.
     func readiness() -> Response {
         var problems: [String] = []
-        if !store.snapshot().libvirtUp { problems.append("libvirt is not connected") }
+        if let problem = store.snapshot().connectionState.readinessProblem { problems.append(problem) }
         if let problem = remediationProblem() { problems.append(problem) }
         return Self.plainText(
             problems.isEmpty ? .ok : .serviceUnavailable,

@@ -32,8 +32,10 @@ struct StatusPage {
 
     private func host(_ inventory: Inventory) -> String {
         var rows: [(String, String)] = []
+        let state = inventory.connectionState
         if let id = inventory.identity, inventory.libvirtUp {
-            rows.append(("libvirt", "<span class=ok>connected</span> to \(escape(id.uri))"))
+            let collecting = state == .collecting ? ", collecting (no pass finished since connecting)" : ""
+            rows.append(("libvirt", "<span class=ok>connected</span> to \(escape(id.uri))\(collecting)"))
             rows.append(
                 (
                     "versions",
@@ -42,7 +44,7 @@ struct StatusPage {
             rows.append(("host", "\(Int(id.hostCPUs)) CPUs, \(Self.bytes(id.hostMemoryBytes)) memory"))
             rows.append(("domain types", escape(id.domainTypes.sorted().joined(separator: ", "))))
         } else {
-            rows.append(("libvirt", "<span class=bad>not connected</span>, retrying"))
+            rows.append(("libvirt", notConnected(state)))
         }
         if let host = inventory.host {
             rows.append(("virtualization", escape("\(host.technology.rawValue) (\(host.cpuVendor))")))
@@ -53,6 +55,18 @@ struct StatusPage {
         }
         return "<h2>Host</h2><table class=facts>"
             + rows.map { "<tr><th>\($0.0)</th><td>\($0.1)</td></tr>" }.joined() + "</table>\n"
+    }
+
+    /// Why there is no connection, with libvirt's own words and, for a refusal, what to do.
+    private func notConnected(_ state: LibvirtConnectionState) -> String {
+        switch state {
+        case .permissionDenied(let failure):
+            "<span class=bad>refuses access (permission)</span>, retrying: \(escape(failure.reason))"
+                + "<br><small>\(escape(failure.advice))</small>"
+        case .unreachable(let failure):
+            "<span class=bad>unreachable</span>, retrying: \(escape(failure.reason))"
+        default: "<span class=bad>not connected</span>, connecting"
+        }
     }
 
     private func domains(_ inventory: Inventory, now: Double) -> String {

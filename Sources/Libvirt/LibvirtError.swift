@@ -37,6 +37,7 @@ public struct LibvirtError: Error, CustomStringConvertible, Sendable, Equatable 
         public static let resourceBusy = Code(VIR_ERR_RESOURCE_BUSY)
         public static let accessDenied = Code(VIR_ERR_ACCESS_DENIED)
         public static let authUnavailable = Code(VIR_ERR_AUTH_UNAVAILABLE)
+        public static let authCancelled = Code(VIR_ERR_AUTH_CANCELLED)
 
         public var description: String { "\(rawValue)" }
 
@@ -52,12 +53,15 @@ public struct LibvirtError: Error, CustomStringConvertible, Sendable, Equatable 
     public var message: String
     /// The libvirt function that failed.
     public var operation: String
+    /// The errno of a failed system call (code `systemError`); nil for other errors.
+    public var systemErrno: Int32?
 
-    public init(code: Code, domain: Int, message: String, operation: String) {
+    public init(code: Code, domain: Int, message: String, operation: String, systemErrno: Int32? = nil) {
         self.code = code
         self.domain = domain
         self.message = message
         self.operation = operation
+        self.systemErrno = systemErrno
     }
 
     /// The calling thread's last libvirt error, taken right after `operation` failed.
@@ -67,9 +71,11 @@ public struct LibvirtError: Error, CustomStringConvertible, Sendable, Equatable 
                 code: .unknown, domain: 0, message: "\(operation) failed without an error", operation: operation)
         }
         let message = error.pointee.message.map { String(cString: $0) } ?? "unknown libvirt error"
+        let code = Code(rawValue: error.pointee.code)
+        // virReportSystemError puts the errno in int1; other errors use it for anything or nothing.
         let result = LibvirtError(
-            code: Code(rawValue: error.pointee.code), domain: Int(error.pointee.domain), message: message,
-            operation: operation)
+            code: code, domain: Int(error.pointee.domain), message: message, operation: operation,
+            systemErrno: code == .systemError && error.pointee.int1 > 0 ? error.pointee.int1 : nil)
         virResetLastError()
         return result
     }

@@ -7,7 +7,9 @@ import ServiceLifecycle
 /// Keeps one connection to libvirt alive: opens it, registers the close and lifecycle callbacks, and when
 /// the daemon goes away marks libvirt down and reconnects with backoff (0.5 s, doubling, capped at 4 s, so
 /// that a restarted daemon is found within 4 s; a refused connect on a local socket costs next to nothing),
-/// registering every callback again, since a restarted daemon has forgotten them.
+/// registering every callback again, since a restarted daemon has forgotten them. A refusal (permission) is
+/// retried the same way: libvirt asks polkit once per connection, so access granted later takes effect on the
+/// next attempt, without a restart of the agent.
 public final class ConnectionSupervisor: Service {
     public struct Hooks: Sendable {
         /// Runs on libvirt's event thread: must be quick.
@@ -34,12 +36,30 @@ public final class ConnectionSupervisor: Service {
     let firstRetry: Duration
     let maximumRetry: Duration
     let connectTimeout: Duration
+    /// Named in what the operator is told when libvirt refuses the agent.
+    let user: String
+    /// Makes one attempt to open the connections: `open(closed:)`, or a test's scripted failures before it.
+    let attempt: @Sendable (ConnectionSupervisor, Wakeup) async throws -> Opened
 
-    public init(
+    typealias Opened = (control: Connection, stats: Connection, identity: HypervisorIdentity, hostCPUs: Int)
+
+    public convenience init(
         uri: String, hypervisor: LibvirtHypervisor, store: InventoryStore, hooks: Hooks, logger: Logger,
         firstRetry: Duration = .milliseconds(500), maximumRetry: Duration = .seconds(4),
-        connectTimeout: Duration = .seconds(10)
+        connectTimeout: Duration = .seconds(10), user: String = ConnectionFailure.processUser
     ) {
+        self.init(
+            uri: uri, hypervisor: hypervisor, store: store, hooks: hooks, logger: logger, firstRetry: firstRetry,
+            maximumRetry: maximumRetry, connectTimeout: connectTimeout, user: user,
+            attempt: { supervisor, closed in try await supervisor.open(closed: closed) })
+    }
+
+    init(
+        uri: String, hypervisor: LibvirtHypervisor, store: InventoryStore, hooks: Hooks, logger: Logger,
+        firstRetry: Duration, maximumRetry: Duration, connectTimeout: Duration, user: String,
+        attempt: @escaping @Sendable (ConnectionSupervisor, Wakeup) async throws -> Opened
+    ) {
+        self.attempt = attempt
         self.uri = uri
         self.hypervisor = hypervisor
         self.store = store
@@ -48,13 +68,16 @@ public final class ConnectionSupervisor: Service {
         self.firstRetry = firstRetry
         self.maximumRetry = maximumRetry
         self.connectTimeout = connectTimeout
+        self.user = user
     }
 
     public func run() async throws {
         try LibvirtEventLoop.start()
         var delay = firstRetry
         var connectedBefore = false
-        var lastFailure = ""
+        // The last failure since the last connection: a warning is logged when its kind changes, not on every
+        // retry, nor when only libvirt's wording changes (a pid or a path in it).
+        var lastFailure: ConnectionFailure?
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let closed = Wakeup()
             do {
@@ -63,37 +86,34 @@ public final class ConnectionSupervisor: Service {
                 let (control, stats, identity, cpuMapSize) = try await withDeadline(
                     connectTimeout, operation: "connect"
                 ) {
-                    try await self.open(closed: closed)
+                    try await self.attempt(self, closed)
                 }
                 hypervisor.install(control: control, stats: stats, hostCPUs: cpuMapSize)
                 store.connected(identity)
-                logger.info(
-                    "connected to libvirt",
-                    metadata: [
-                        "uri": "\(uri)", "hypervisor": "\(identity.hypervisor)",
-                        "libvirt": "\(identity.libvirtVersion)",
-                    ])
+                var metadata: Logger.Metadata = [
+                    "uri": "\(uri)", "hypervisor": "\(identity.hypervisor)", "libvirt": "\(identity.libvirtVersion)",
+                ]
+                // Access granted while the agent kept retrying: say that this is the end of the refusal.
+                if lastFailure?.kind == .permissionDenied { metadata["after"] = "permission denied" }
+                logger.info("connected to libvirt", metadata: metadata)
                 hooks.connected(connectedBefore)
                 connectedBefore = true
                 delay = firstRetry
-                lastFailure = ""
+                lastFailure = nil
                 await waitUntilClosed([control, stats], closed: closed)
                 hypervisor.uninstall()
-                store.disconnected()
+                store.disconnected(
+                    ConnectionFailure(kind: .unreachable, reason: "the connection was closed", user: user))
                 // Stopping is not losing the connection: no warning, no reconnect.
                 if Task.isCancelled || Task.isShuttingDownGracefully { break }
                 hooks.disconnected("connection closed")
                 logger.warning("libvirt connection lost, reconnecting", metadata: ["uri": "\(uri)"])
                 continue
             } catch {
-                store.disconnected()
-                // Log a failure once, not on every retry, until it changes.
-                if "\(error)" != lastFailure {
-                    logger.warning(
-                        "cannot connect to libvirt, retrying with backoff",
-                        metadata: ["uri": "\(uri)", "error": "\(error)"])
-                    lastFailure = "\(error)"
-                }
+                let failure = ConnectionFailure(connecting: error, user: user)
+                store.disconnected(failure)
+                log(failure, error: error, previous: lastFailure, retryIn: delay)
+                lastFailure = failure
             }
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, maximumRetry)
@@ -101,9 +121,22 @@ public final class ConnectionSupervisor: Service {
         hypervisor.uninstall()
     }
 
+    private func log(_ failure: ConnectionFailure, error: any Error, previous: ConnectionFailure?, retryIn: Duration) {
+        var metadata: Logger.Metadata = ["uri": "\(uri)", "error": "\(error)"]
+        guard failure.kind != previous?.kind else {
+            metadata["retry_in"] = "\(retryIn)"
+            logger.debug("still cannot connect to libvirt", metadata: metadata)
+            return
+        }
+        switch failure.kind {
+        case .permissionDenied: logger.warning("\(failure.advice); retrying", metadata: metadata)
+        case .unreachable: logger.warning("cannot connect to libvirt, retrying with backoff", metadata: metadata)
+        }
+    }
+
     /// Opens the control connection (events, listing) and the stats connection; either closing means both
     /// are opened again.
-    private func open(closed: Wakeup) async throws -> (Connection, Connection, HypervisorIdentity, Int) {
+    func open(closed: Wakeup) async throws -> Opened {
         let uri = self.uri
         let hooks = self.hooks
         return try await hypervisor.blocking {

@@ -69,6 +69,10 @@ public final class LibvirtHypervisor: Hypervisor {
         return session
     }
 
+    /// The current control connection, for tests that change a test-driver host through the agent's own
+    /// connection (every test:// connection has its own copy of the host).
+    var controlConnection: Connection? { sessions.withLock { $0.current?.control } }
+
     /// The current session's generation, nil while disconnected.
     var generation: UInt64? { sessions.withLock { $0.current?.generation } }
 

@@ -9,6 +9,7 @@ import Testing
     static func inventory(_ names: [String]) -> Inventory {
         var inventory = Inventory()
         inventory.libvirtUp = true
+        inventory.collectedSinceConnecting = true
         for (index, name) in names.enumerated() {
             let uuid = String(format: "00000000-0000-4000-8000-%012d", index)
             var entry = DomainEntry(ref: DomainRef(uuid: uuid, name: name), state: .running, reason: "booted")
@@ -37,5 +38,35 @@ import Testing
         inventory.libvirtUp = false
         let page = StatusPage(version: "1.0", telemetryPath: "/metrics").render(inventory, actions: [], now: 0)
         #expect(page.contains("not connected"))
+    }
+
+    /// The page says which of the states the agent is in, in the same words as /readyz.
+    @Test func eachConnectionStateIsSaidInWords() {
+        func page(_ change: (inout Inventory) -> Void) -> String {
+            var inventory = Self.inventory([])
+            inventory.identity = HypervisorIdentity(
+                libvirtVersion: "11.3.0", hypervisor: "QEMU", hypervisorVersion: "10.0.0", uri: "qemu:///system",
+                hostCPUs: 4, hostMemoryBytes: 8_589_934_592, domainTypes: ["kvm"])
+            change(&inventory)
+            return StatusPage(version: "1.0", telemetryPath: "/metrics").render(inventory, actions: [], now: 0)
+        }
+        let refused = page {
+            $0.libvirtUp = false
+            $0.connectionFailure = ConnectionFailure(
+                kind: .permissionDenied, reason: "no polkit agent available to authenticate action 'x'",
+                user: "kvm-agent")
+        }
+        #expect(refused.contains("refuses access (permission)"))
+        #expect(refused.contains("no polkit agent available to authenticate action &#39;x&#39;"), "escaped")
+        #expect(refused.contains("60-kvm-agent.rules") && refused.contains("adduser kvm-agent libvirt"))
+        let down = page {
+            $0.libvirtUp = false
+            $0.connectionFailure = ConnectionFailure(kind: .unreachable, reason: "Connection refused", user: "u")
+        }
+        #expect(down.contains("<span class=bad>unreachable</span>, retrying: Connection refused"))
+        let collecting = page { $0.collectedSinceConnecting = false }
+        #expect(collecting.contains("connected</span> to qemu:///system, collecting"))
+        let collected = page { _ in }
+        #expect(collected.contains("connected</span> to qemu:///system</td>"))
     }
 }

@@ -77,7 +77,10 @@ import Testing
 
     @Test func landingHealthAndReadiness() async throws {
         try await withAgent(uri: Repo.demoURI) { client in
-            _ = try await client.scrape(until: { $0.value("kvm_libvirt_up") == 1 })
+            // Ready once a pass has finished since connecting, not as soon as libvirt answers.
+            _ = try await client.scrape(until: {
+                $0.value("kvm_agent_libvirt_connection_state", ["state": "connected"]) == 1
+            })
             try await client.execute(uri: "/", method: .get) { response in
                 #expect(String(buffer: response.body).contains("href=\"/metrics\""))
             }
@@ -88,11 +91,20 @@ import Testing
 
     @Test func unreachableLibvirtIsReportedNotFatal() async throws {
         try await withAgent(uri: "qemu+unix:///system?socket=/nonexistent/libvirt-sock") { client in
-            let scrape = try await client.scrape()
+            let (scrape, unreachable) = try await client.scrape(until: {
+                $0.value("kvm_agent_libvirt_connection_state", ["state": "unreachable"]) == 1
+            })
+            #expect(unreachable, "\(scrape.series("kvm_agent_libvirt_connection_state"))")
             #expect(scrape.value("kvm_libvirt_up") == 0)
             #expect(scrape.series("kvm_domain_info").isEmpty)
             #expect(scrape.value("kvm_agent_build_info", ["version": "0.1.0"]) == 1)
-            try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .serviceUnavailable) }
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(
+                    String(buffer: response.body)
+                        == "libvirt unreachable, retrying: Failed to connect socket to '/nonexistent/libvirt-sock': "
+                        + "No such file or directory\n")
+            }
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
         }
     }

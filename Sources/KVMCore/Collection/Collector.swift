@@ -145,15 +145,16 @@ public final class Collector: Sendable {
     private func collect() async -> CollectionResult {
         probeHostIfDue()
         guard store.snapshot().libvirtUp else { return .disconnected }
-        guard await listAndReconcile() else { return .error }
+        guard let ticket = await listAndReconcile() else { return .error }
         await refreshStaleConfigs()
         let active = store.snapshot().sortedDomains.filter { $0.state.isActive }.map(\.ref)
         let failures = await sample(active)
+        store.passFinished(ticket)
         return failures == 0 ? .success : .partial
     }
 
     private func refreshListing() async {
-        guard store.snapshot().libvirtUp, await listAndReconcile() else { return }
+        guard store.snapshot().libvirtUp, await listAndReconcile() != nil else { return }
         await refreshStaleConfigs()
         let unsampled = store.snapshot().sortedDomains.filter { $0.state.isActive && $0.stats == nil }.map(\.ref)
         if !unsampled.isEmpty { _ = await sample(unsampled) }
@@ -171,17 +172,18 @@ public final class Collector: Sendable {
 
     /// Lists the domains and applies the listing, unless a listing begun later was applied first (passes
     /// started by direct calls of `collectOnce` can overlap); either way the inventory is as new as this one.
-    private func listAndReconcile() async -> Bool {
+    /// Returns the listing's ticket, nil when it failed.
+    private func listAndReconcile() async -> ListingTicket? {
         let ticket = store.beginListing(at: Date().timeIntervalSince1970)
         do {
             let listing = try await call("list domains", key: nil) { try await $0.listDomains() }
             if !store.applyListing(listing, ticket: ticket) {
                 logger.debug("listing superseded by a newer one, not applied")
             }
-            return true
+            return ticket
         } catch {
             logger.warning("listing domains failed", metadata: ["error": "\(error)"])
-            return false
+            return nil
         }
     }
 

@@ -25,6 +25,16 @@ public struct InventoryRenderer: Sendable {
         w.family("kvm_libvirt_up", .gauge, help: "1 while the agent holds a live connection to libvirt.") {
             $0.add(inventory.libvirtUp)
         }
+        let state = inventory.connectionState.name
+        w.family(
+            "kvm_agent_libvirt_connection_state", .gauge,
+            help:
+                "1 for where the agent stands with libvirt, 0 for the other states: connecting (no attempt has "
+                + "finished yet), permission_denied (libvirt refuses the agent's user), unreachable, collecting "
+                + "(connected, no pass finished since), connected."
+        ) { samples in
+            for name in LibvirtConnectionState.names { samples.add(["state": name], name == state) }
+        }
         guard inventory.libvirtUp, let id = inventory.identity else { return }
         w.family("kvm_libvirt_info", .gauge, help: "The libvirt library and hypervisor driver the agent talks to.") {
             $0.add(

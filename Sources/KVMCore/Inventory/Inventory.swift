@@ -1,6 +1,11 @@
 /// The agent's picture of the host at one moment: a value, so a scrape renders a consistent snapshot.
 public struct Inventory: Sendable, Equatable {
     public var libvirtUp = false
+    /// Why the last attempt to connect failed; nil while connected, and before any attempt has failed.
+    public var connectionFailure: ConnectionFailure?
+    /// Whether a collector pass begun on the current connection has finished: until then the domain list
+    /// may be the one from before the connection (or none at all), and the agent is not ready.
+    public var collectedSinceConnecting = false
     public var identity: HypervisorIdentity?
     public var host: HostCapability?
     /// systemd's view of the libvirt daemons' units; nil where systemd does not answer.
@@ -12,6 +17,8 @@ public struct Inventory: Sendable, Equatable {
     /// Listings handed a ticket, and the newest of them applied: see `ListingTicket`.
     var listingsBegun: UInt64 = 0
     var newestListingApplied: UInt64 = 0
+    /// `listingsBegun` when the current connection was made: passes with a later ticket began on it.
+    var listingsBeforeConnecting: UInt64 = 0
 
     public init() {}
 

@@ -46,17 +46,34 @@ public final class InventoryStore: Sendable {
         update {
             $0.libvirtUp = true
             $0.identity = identity
+            $0.connectionFailure = nil
+            $0.collectedSinceConnecting = false
+            $0.listingsBeforeConnecting = $0.listingsBegun
         }
     }
 
     /// Nothing from before the loss is served as fresh: sampled figures are dropped, the domain list
-    /// is kept only so that lifecycle counters carry on after the reconnect.
-    public func disconnected() {
+    /// is kept only so that lifecycle counters carry on after the reconnect. `failure` says why, when known.
+    public func disconnected(_ failure: ConnectionFailure? = nil) {
         update { inventory in
             inventory.libvirtUp = false
+            inventory.connectionFailure = failure
+            inventory.collectedSinceConnecting = false
             for uuid in inventory.domains.keys {
                 inventory.domains[uuid]?.dropSamples()
             }
+        }
+    }
+
+    /// A collector pass whose listing took `ticket` has finished (some domains may have failed): if it began
+    /// on the current connection, the figures are now as true as the agent can make them.
+    public func passFinished(_ ticket: ListingTicket) {
+        state.withLock { inventory in
+            guard inventory.libvirtUp, !inventory.collectedSinceConnecting,
+                ticket.sequence > inventory.listingsBeforeConnecting
+            else { return }
+            inventory.collectedSinceConnecting = true
+            inventory.generation &+= 1
         }
     }
 

@@ -131,10 +131,11 @@ enum Fixtures {
         return entry
     }
 
-    /// A connected inventory with the given entries.
+    /// A connected and collected inventory with the given entries.
     static func inventory(_ entries: [DomainEntry], host: HostCapability? = Fixtures.host) -> Inventory {
         var inventory = Inventory()
         inventory.libvirtUp = true
+        inventory.collectedSinceConnecting = true
         inventory.identity = FakeHypervisor.identity
         inventory.host = host
         for entry in entries { inventory.domains[entry.ref.uuid] = entry }
