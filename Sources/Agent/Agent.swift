@@ -65,7 +65,8 @@ public enum Agent {
                     telemetry.connected(reconnect: reconnect)
                     collector.requestCollection()
                 },
-                disconnected: { _ in telemetry.disconnected() }),
+                disconnected: { _ in telemetry.disconnected() },
+                connectFailed: { telemetry.connectFailed($0) }),
             logger: logger)
         let processProbe = ProcessProbe()
         let routes = AgentRoutes(

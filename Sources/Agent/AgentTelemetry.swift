@@ -37,6 +37,21 @@ final class AgentTelemetry: CollectorTelemetry {
             labels: [("version", version), ("swift_version", Self.swiftVersion)]
         ).set(to: 1.0)
         for kind in LifecycleEvent.Kind.allCases { _ = eventCounter(String(describing: kind)) }
+        for kind in [ConnectionFailure.Kind.permissionDenied, .unreachable] { _ = connectFailureCounter(kind) }
+    }
+
+    /// `kvm_agent_libvirt_connect_failures_total{reason}`: every failed attempt, where the log tells only the
+    /// first of a kind; a refusal that lasts shows as a steady rise of `permission_denied`.
+    func connectFailed(_ kind: ConnectionFailure.Kind) {
+        connectFailureCounter(kind).increment()
+    }
+
+    private func connectFailureCounter(_ kind: ConnectionFailure.Kind) -> Counter {
+        registry.makeCounter(
+            descriptor: Self.name(
+                "libvirt_connect_failures", "total",
+                "Failed attempts to connect to libvirt, by reason (permission_denied, unreachable)."),
+            labels: [("reason", kind == .permissionDenied ? "permission_denied" : "unreachable")])
     }
 
     private func eventCounter(_ event: String) -> Counter {

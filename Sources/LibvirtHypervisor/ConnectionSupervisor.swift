@@ -16,15 +16,19 @@ public final class ConnectionSupervisor: Service {
         public var lifecycleEvent: @Sendable (LifecycleEvent) -> Void
         public var connected: @Sendable (_ reconnect: Bool) -> Void
         public var disconnected: @Sendable (_ reason: String) -> Void
+        /// Every failed attempt to connect, logged or not (the log says a failure once, until its kind changes).
+        public var connectFailed: @Sendable (ConnectionFailure.Kind) -> Void
 
         public init(
             lifecycleEvent: @escaping @Sendable (LifecycleEvent) -> Void,
             connected: @escaping @Sendable (_ reconnect: Bool) -> Void,
-            disconnected: @escaping @Sendable (_ reason: String) -> Void
+            disconnected: @escaping @Sendable (_ reason: String) -> Void,
+            connectFailed: @escaping @Sendable (ConnectionFailure.Kind) -> Void = { _ in }
         ) {
             self.lifecycleEvent = lifecycleEvent
             self.connected = connected
             self.disconnected = disconnected
+            self.connectFailed = connectFailed
         }
     }
 
@@ -112,6 +116,7 @@ public final class ConnectionSupervisor: Service {
             } catch {
                 let failure = ConnectionFailure(connecting: error, user: user)
                 store.disconnected(failure)
+                hooks.connectFailed(failure.kind)
                 log(failure, error: error, previous: lastFailure, retryIn: delay)
                 lastFailure = failure
             }

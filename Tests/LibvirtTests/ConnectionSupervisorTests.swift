@@ -78,7 +78,8 @@ import Testing
     static func connect(
         after failures: [LibvirtError]
     ) async throws -> (
-        entries: [(Logger.Level, String)], metadata: [String: Logger.Metadata], seen: [LibvirtConnectionState]
+        entries: [(Logger.Level, String)], metadata: [String: Logger.Metadata], seen: [LibvirtConnectionState],
+        failed: [ConnectionFailure.Kind]
     ) {
         let records = RecordingLogHandler.Records()
         let logger = Logger(label: "kvm-agent.test") { _ in RecordingLogHandler(records: records) }
@@ -86,6 +87,7 @@ import Testing
         let store = InventoryStore()
         let attempts = Mutex(0)
         let seen = Mutex<[LibvirtConnectionState]>([])
+        let failed = Mutex<[ConnectionFailure.Kind]>([])
         let (connected, connectedSink) = AsyncStream.makeStream(of: Void.self)
         let supervisor = ConnectionSupervisor(
             uri: TestHosts.demoURI, hypervisor: LibvirtHypervisor(pool: pool), store: store,
@@ -94,7 +96,7 @@ import Testing
                 connected: { _ in
                     seen.withLock { $0.append(store.snapshot().connectionState) }
                     connectedSink.yield()
-                }, disconnected: { _ in }),
+                }, disconnected: { _ in }, connectFailed: { kind in failed.withLock { $0.append(kind) } }),
             logger: logger, firstRetry: .milliseconds(1), maximumRetry: .milliseconds(5), connectTimeout: .seconds(30),
             user: "kvm-agent",
             attempt: { supervisor, closed in
@@ -112,7 +114,10 @@ import Testing
             for await _ in connected { break }
         })
         #expect(stopped, "connected and stopped within 30 s")
-        return (records.entries.withLock { $0 }, records.metadata.withLock { $0 }, seen.withLock { $0 })
+        return (
+            records.entries.withLock { $0 }, records.metadata.withLock { $0 }, seen.withLock { $0 },
+            failed.withLock { $0 }
+        )
     }
 
     /// Issue 15: a refusal is logged once, saying what to do, however often the agent retries and however
@@ -124,9 +129,10 @@ import Testing
             operation: "virConnectOpen", systemErrno: EACCES)
         var later = Self.refusal
         later.message += " (pid 4242)"
-        let (entries, metadata, seen) = try await Self.connect(after: [
+        let (entries, metadata, seen, failed) = try await Self.connect(after: [
             Self.refusal, later, socketMode, Self.refusal,
         ])
+        #expect(failed == Array(repeating: .permissionDenied, count: 4), "every attempt counted, logged or not")
 
         let warnings = entries.filter { $0.0 >= .warning }
         #expect(warnings.count == 1, "\(warnings)")
@@ -152,7 +158,7 @@ import Testing
 
     /// A change of kind is worth a warning each time; a change of wording is not.
     @Test func eachChangeOfKindIsOneWarning() async throws {
-        let (entries, metadata, _) = try await Self.connect(after: [
+        let (entries, metadata, _, _) = try await Self.connect(after: [
             Self.unreachable("Connection refused"), Self.unreachable("No such file or directory"), Self.refusal,
             Self.refusal, Self.unreachable("Connection refused"),
         ])
