@@ -17,7 +17,7 @@ import Testing
         let held = h.fake.holdNextListing()
         let collector = h.collector
         let older = Task { await collector.collectOnce() }
-        #expect(await eventually(within: .seconds(10)) { h.fake.listingsHeld == 1 }, "its listing saw alpha running")
+        #expect(await eventually(within: .seconds(30)) { h.fake.listingsHeld == 1 }, "its listing saw alpha running")
         h.fake.modify(alpha.ref) {
             $0.state = .paused
             $0.reasonCode = 1
@@ -37,7 +37,7 @@ import Testing
         let collector = h.collector
         let loop = Task { await collector.run() }
         defer { loop.cancel() }
-        #expect(await eventually(within: .seconds(10)) { h.fake.listingsHeld == 1 }, "the first pass is listing")
+        #expect(await eventually(within: .seconds(30)) { h.fake.listingsHeld == 1 }, "the first pass is listing")
         h.fake.modify(alpha.ref) {
             $0.state = .paused
             $0.reasonCode = 1
@@ -49,7 +49,7 @@ import Testing
 
         held.open()
         #expect(
-            await eventually(within: .seconds(10)) {
+            await eventually(within: .seconds(30)) {
                 h.fake.calls(.listDomains) == 2 && h.entry(alpha.ref)?.state == .paused
             }, "the refresh ran once the pass had finished")
         #expect(h.fake.mostListingsInFlight == 1)
@@ -64,7 +64,7 @@ import Testing
         let collector = h.collector
         let loop = Task { await collector.run() }
         defer { loop.cancel() }
-        #expect(await eventually(within: .seconds(10)) { h.telemetry.reports.count == 1 })
+        #expect(await eventually(within: .seconds(30)) { h.telemetry.reports.count == 1 })
         #expect(h.fake.calls(.listDomains) == 1, "one listing for the pass and both requests")
         #expect(h.entry(alpha.ref)?.stats != nil)
     }

@@ -98,7 +98,7 @@ final class EngineHarness: Sendable {
     }
 
     /// Waits until the action has finished and its outcome is audited, and returns its record.
-    func finished(_ id: String, within limit: Duration = .seconds(5)) async -> ActionRecord? {
+    func finished(_ id: String, within limit: Duration = .seconds(30)) async -> ActionRecord? {
         _ = await logs.wait(within: limit) { logs in
             logs.contains { $0.message == "remediation outcome" && $0.metadata["action_id"] == id }
         }

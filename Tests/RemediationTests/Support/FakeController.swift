@@ -96,7 +96,7 @@ final class FakeController: DomainController {
     }
 
     /// Waits until `count` calls of `method` on `ref` (any domain when nil) have been made.
-    func waitForCalls(_ method: Method, _ ref: DomainRef? = nil, count: Int = 1, within limit: Duration = .seconds(5))
+    func waitForCalls(_ method: Method, _ ref: DomainRef? = nil, count: Int = 1, within limit: Duration = .seconds(30))
         async -> Bool
     {
         let name = ref?.name

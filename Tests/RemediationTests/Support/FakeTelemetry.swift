@@ -46,7 +46,7 @@ final class FakeTelemetry: RemediationTelemetry {
     }
 
     /// Waits until `count` actions have finished.
-    func waitForFinished(_ count: Int = 1, within limit: Duration = .seconds(5)) async -> Bool {
+    func waitForFinished(_ count: Int = 1, within limit: Duration = .seconds(30)) async -> Bool {
         await observed.wait(within: limit) { $0.finished.count >= count }
     }
 }

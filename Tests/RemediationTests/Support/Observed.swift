@@ -47,7 +47,7 @@ final class Observed<Value: Sendable>: Sendable {
     }
 
     /// True once `predicate` holds, false when it still does not after `limit`.
-    func wait(within limit: Duration = .seconds(5), until predicate: @escaping @Sendable (Value) -> Bool) async -> Bool
+    func wait(within limit: Duration = .seconds(30), until predicate: @escaping @Sendable (Value) -> Bool) async -> Bool
     {
         let id = state.withLock { state -> Int in
             state.next += 1
