@@ -178,10 +178,14 @@ EOF
     step "$release: libvirtd restarted, then stopped: the agent reconnects, systemd leaves it alone"
     inside systemctl restart libvirtd.service
     status_is 30 "connected, 1 of 1 domains running"
-    inside systemctl stop libvirtd.service libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket
+    # Sockets first: a connection the agent makes through a socket still listening would start the service
+    # again, and a socket refuses to start while its service runs.
+    inside systemctl stop libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket
+    inside systemctl stop libvirtd.service
     status_is 15 "unreachable"
     [ "$(readyz)" = 503 ] || fail "/readyz is $(readyz) with libvirtd stopped"
-    inside systemctl start libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket
+    inside systemctl start libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket ||
+        { inside journalctl -b -n 40 --no-pager >&2; fail "starting libvirtd's sockets again"; }
     status_is 30 "connected, 1 of 1 domains running"
     [ "$(prop kvm-agent MainPID)" = "$pid" ] && [ "$(prop kvm-agent NRestarts)" = 0 ] ||
         fail "the agent was restarted (MainPID $(prop kvm-agent MainPID), NRestarts $(prop kvm-agent NRestarts))"
