@@ -18,6 +18,9 @@ public final class ConnectionSupervisor: Service {
         public var disconnected: @Sendable (_ reason: String) -> Void
         /// Every failed attempt to connect, logged or not (the log says a failure once, until its kind changes).
         public var connectFailed: @Sendable (ConnectionFailure.Kind) -> Void
+        /// Storage pool (lifecycle and refresh) and virtual network events; on libvirt's event thread too.
+        public var storagePoolEvent: @Sendable (StoragePoolEvent) -> Void = { _ in }
+        public var networkEvent: @Sendable (NetworkEvent) -> Void = { _ in }
 
         public init(
             lifecycleEvent: @escaping @Sendable (LifecycleEvent) -> Void,
@@ -158,6 +161,7 @@ public final class ConnectionSupervisor: Service {
                         detailCode: info.detail,
                         time: Date().timeIntervalSince1970))
             }
+            try Self.registerStorageEvents(on: connection, hooks: hooks)
             let identity = try LibvirtHypervisor.identity(of: connection)
             return (connection, stats, identity, try connection.hostCPUCount())
         }
