@@ -147,6 +147,7 @@ public final class ConnectionSupervisor: Service {
     func open(closed: Wakeup) async throws -> Opened {
         let uri = self.uri
         let hooks = self.hooks
+        let logger = self.logger
         return try await hypervisor.blocking {
             let connection = try Connection(uri: uri)
             let stats = try Connection(uri: uri)
@@ -161,7 +162,11 @@ public final class ConnectionSupervisor: Service {
                         detailCode: info.detail,
                         time: Date().timeIntervalSince1970))
             }
-            try Self.registerStorageEvents(on: connection, hooks: hooks)
+            for failure in Self.registerStorageEvents(on: connection, hooks: hooks) {
+                logger.warning(
+                    "no storage pool or network events: listed every collector pass only",
+                    metadata: ["uri": "\(uri)", "error": "\(failure)"])
+            }
             let identity = try LibvirtHypervisor.identity(of: connection)
             return (connection, stats, identity, try connection.hostCPUCount())
         }
