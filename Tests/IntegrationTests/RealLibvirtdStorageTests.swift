@@ -34,7 +34,12 @@ extension RealLibvirtdTests {
         let networkName = "kvmagent-it-net-\(getpid())"
         let bridge = "kvmit\(getpid() % 100_000)"
         if let stale = try? libvirt.network(name: networkName) { try? stale.undefine() }
-        defer { if let network = try? libvirt.network(name: networkName) { try? network.undefine() } }
+        defer {
+            if let network = try? libvirt.network(name: networkName) {
+                try? network.destroy()
+                try? network.undefine()
+            }
+        }
         try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(600)) { client in
             // A pass may be partial here (other guests on this libvirtd may not answer in time); pools and
             // networks are listed either way.
@@ -108,14 +113,34 @@ extension RealLibvirtdTests {
             })
             #expect(gone, "the undefined pool is still listed")
 
-            // A network defined while the agent watches: inactive, with its bridge; gone once undefined.
+            // A network defined while the agent watches: inactive, with its bridge; started, with virsh's count
+            // of DHCP leases (an isolated network with DHCP needs only dnsmasq); gone once undefined.
+            let subnet = "10.233.\(20 + getpid() % 200)"
             let network = try libvirt.defineNetwork(
-                xml: "<network><name>\(networkName)</name><bridge name='\(bridge)'/></network>")
+                xml: "<network><name>\(networkName)</name><bridge name='\(bridge)'/><ip address='\(subnet).1' "
+                    + "netmask='255.255.255.0'><dhcp><range start='\(subnet).10' end='\(subnet).20'/></dhcp></ip>"
+                    + "</network>")
             let (_, defined) = try await client.scrape(until: {
                 $0.value("kvm_network_active", ["network": networkName]) == 0
                     && $0.value("kvm_network_info", ["network": networkName, "bridge": bridge]) == 1
             })
             #expect(defined, "the defined network is not on /metrics")
+            try network.create()
+            defer { try? network.destroy() }
+            let leases = try Self.virsh("net-dhcp-leases", networkName).split(separator: "\n").filter {
+                $0.contains(subnet)
+            }
+            let (_, active) = try await client.scrape(until: {
+                $0.value("kvm_network_active", ["network": networkName]) == 1
+                    && $0.value("kvm_network_dhcp_leases", ["network": networkName]) == Double(leases.count)
+            })
+            #expect(active, "the started network or its \(leases.count) leases are not on /metrics")
+            try network.destroy()
+            let (_, inactive) = try await client.scrape(until: {
+                $0.value("kvm_network_active", ["network": networkName]) == 0
+                    && $0.value("kvm_network_dhcp_leases", ["network": networkName]) == nil
+            })
+            #expect(inactive, "the stopped network still shows active")
             try network.undefine()
             let (_, undefined) = try await client.scrape(until: { scrape in
                 !scrape.series("kvm_network_info").contains { $0.labels["network"] == networkName }
