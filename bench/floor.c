@@ -5,15 +5,17 @@
  * A pass, as the agent makes it (Sources/KVMCore/Collection, Sources/LibvirtHypervisor):
  *   control connection: virConnectListAllDomains, then virDomainListGetStats(state) over all of them;
  *   stats connection:   virDomainListGetStats over the running ones with the agent's groups, NOWAIT;
- *   control connection: virDomainGetVcpus for each running domain (buffer for 1024 vCPUs, as the agent).
+ *   control connection: virDomainGetVcpus for each running domain (buffer for 1024 vCPUs, as the agent);
+ *   control connection: the storage pools and networks (see storage()).
  *
  * Usage: floor PASSES LIBVIRTD_PID [GROUPS]
- *   GROUPS: comma-separated subset of state,cpu-total,balloon,vcpu,interface,block,vcpuinfo
- *           (default: all; "vcpuinfo" is the per-domain virDomainGetVcpus).
+ *   GROUPS: comma-separated subset of state,cpu-total,balloon,vcpu,interface,block,vcpuinfo,storage
+ *           (default: all; "vcpuinfo" is the per-domain virDomainGetVcpus, "storage" the pools and networks).
  * Prints one line: passes, client CPU ms per pass, libvirtd CPU ms per pass, running domains.
  * Build: gcc -O2 -o floor floor.c -lvirt
  */
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,8 +76,42 @@ static int is_running(virDomainStatsRecordPtr record) {
     return state != VIR_DOMAIN_SHUTOFF && state != VIR_DOMAIN_NOSTATE;
 }
 
+/* The pools and networks as LibvirtHypervisor+Storage.swift reads them. */
+static int storage(virConnectPtr control) {
+    virStoragePoolPtr *pools = NULL;
+    int count = virConnectListAllStoragePools(control, &pools, 0);
+    if (count < 0) return -1;
+    for (int i = 0; i < count; i++) {
+        virStoragePoolInfo info;
+        int flag;
+        virStoragePoolGetInfo(pools[i], &info);
+        free(virStoragePoolGetXMLDesc(pools[i], 0));
+        virStoragePoolGetAutostart(pools[i], &flag);
+        virStoragePoolIsPersistent(pools[i]);
+        if (info.state == VIR_STORAGE_POOL_RUNNING || info.state == VIR_STORAGE_POOL_DEGRADED)
+            virStoragePoolNumOfVolumes(pools[i]);
+        virStoragePoolFree(pools[i]);
+    }
+    free(pools);
+    virNetworkPtr *networks = NULL;
+    count = virConnectListAllNetworks(control, &networks, 0);
+    if (count < 0) return -1;
+    for (int i = 0; i < count; i++) {
+        int flag, active = virNetworkIsActive(networks[i]);
+        virNetworkGetAutostart(networks[i], &flag);
+        virNetworkIsPersistent(networks[i]);
+        free(virNetworkGetBridgeName(networks[i]));
+        if (active == 1) virNetworkGetDHCPLeases(networks[i], NULL, NULL, 0);
+        virNetworkFree(networks[i]);
+    }
+    free(networks);
+    virResetLastError();
+    return 0;
+}
+
 /* One pass; returns 0, or -1 on a libvirt error. With `lookup`, fills `running` first. */
-static int pass(virConnectPtr control, virConnectPtr stats, unsigned int groups, int vcpuinfo, int cpus, int lookup) {
+static int pass(virConnectPtr control, virConnectPtr stats, unsigned int groups, int vcpuinfo, int with_storage, int cpus,
+                int lookup) {
     virDomainPtr *all = NULL;
     int count = virConnectListAllDomains(control, &all, 0);
     if (count < 0) return -1;
@@ -105,6 +141,7 @@ static int pass(virConnectPtr control, virConnectPtr stats, unsigned int groups,
         free(infos);
         free(maps);
     }
+    if (with_storage && storage(control) < 0) return -1;
     virDomainStatsRecordListFree(states);
     for (int i = 0; i < count; i++) virDomainFree(all[i]);
     free(list);
@@ -124,11 +161,11 @@ int main(int argc, char **argv) {
     if (!control || !stats) return 1;
     int cpus = virNodeGetCPUMap(control, NULL, NULL, 0);
     unsigned int groups = stats_groups(list);
-    int vcpuinfo = wants(list, "vcpuinfo");
-    if (pass(control, stats, groups, vcpuinfo, cpus, 1) < 0) return 1; /* warm-up, and the lookups */
+    int vcpuinfo = wants(list, "vcpuinfo"), with_storage = wants(list, "storage");
+    if (pass(control, stats, groups, vcpuinfo, with_storage, cpus, 1) < 0) return 1; /* warm-up, and the lookups */
     double own = own_cpu_seconds(), daemon_cpu = process_cpu_seconds(daemon);
     for (int i = 0; i < passes; i++)
-        if (pass(control, stats, groups, vcpuinfo, cpus, 0) < 0) return 1;
+        if (pass(control, stats, groups, vcpuinfo, with_storage, cpus, 0) < 0) return 1;
     own = own_cpu_seconds() - own;
     daemon_cpu = process_cpu_seconds(daemon) - daemon_cpu;
     printf("%d %.3f %.3f %d\n", passes, own * 1000 / passes, daemon_cpu * 1000 / passes, active);

@@ -46,7 +46,7 @@ public enum Agent {
             probeHost: { hostProbe.probe() }, telemetry: telemetry, logger: logger)
         let supervisor = ConnectionSupervisor(
             uri: configuration.libvirtURI, hypervisor: hypervisor, store: store,
-            hooks: .init(
+            hooks: ConnectionSupervisor.Hooks(
                 lifecycleEvent: { event in
                     // One journal record per event, with DOMAIN and EVENT fields (`journalctl -u kvm-agent
                     // DOMAIN=web01`): a crash is a warning, the rest is the host's ordinary life.
@@ -66,7 +66,8 @@ public enum Agent {
                     collector.requestCollection()
                 },
                 disconnected: { _ in telemetry.disconnected() },
-                connectFailed: { telemetry.connectFailed($0) }),
+                connectFailed: { telemetry.connectFailed($0) }
+            ).followingStorage(store: store, collector: collector, logger: logger),
             logger: logger)
         let processProbe = ProcessProbe()
         let routes = AgentRoutes(

@@ -30,4 +30,29 @@ static inline int kvmshim_cpu_usable(const unsigned char *cpumaps, int maplen, i
     return VIR_CPU_USABLE(cpumaps, maplen, vcpu, cpu) ? 1 : 0;
 }
 
+// VIR_STORAGE_POOL_EVENT_CALLBACK and VIR_NETWORK_EVENT_CALLBACK are cast macros as well.
+static inline int kvmshim_register_pool_lifecycle(virConnectPtr conn,
+                                                  virConnectStoragePoolEventLifecycleCallback cb,
+                                                  void *opaque,
+                                                  virFreeCallback freecb) {
+    return virConnectStoragePoolEventRegisterAny(conn, NULL, VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE,
+                                                 VIR_STORAGE_POOL_EVENT_CALLBACK(cb), opaque, freecb);
+}
+
+static inline int kvmshim_register_pool_refresh(virConnectPtr conn,
+                                                virConnectStoragePoolEventGenericCallback cb,
+                                                void *opaque,
+                                                virFreeCallback freecb) {
+    return virConnectStoragePoolEventRegisterAny(conn, NULL, VIR_STORAGE_POOL_EVENT_ID_REFRESH,
+                                                 cb, opaque, freecb);
+}
+
+static inline int kvmshim_register_network_lifecycle(virConnectPtr conn,
+                                                     virConnectNetworkEventLifecycleCallback cb,
+                                                     void *opaque,
+                                                     virFreeCallback freecb) {
+    return virConnectNetworkEventRegisterAny(conn, NULL, VIR_NETWORK_EVENT_ID_LIFECYCLE,
+                                             VIR_NETWORK_EVENT_CALLBACK(cb), opaque, freecb);
+}
+
 #endif

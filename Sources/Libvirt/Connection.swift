@@ -10,6 +10,9 @@ public final class Connection: @unchecked Sendable {
     public let uri: String
     private let eventCallbacks = Mutex<[Int32]>([])
     private let closeCallbackRegistered = Mutex(false)
+    /// Storage pool and network callbacks, each removed through its own deregistration call.
+    private let poolEventCallbacks = Mutex<[Int32]>([])
+    private let networkEventCallbacks = Mutex<[Int32]>([])
 
     /// Opens `uri` read-write. `LibvirtEventLoop.start()` must have run first for events and keepalive.
     public init(uri: String) throws(LibvirtError) {
@@ -22,6 +25,8 @@ public final class Connection: @unchecked Sendable {
         for id in eventCallbacks.withLock({ $0 }) {
             virConnectDomainEventDeregisterAny(pointer, id)
         }
+        for id in poolEventCallbacks.withLock({ $0 }) { virConnectStoragePoolEventDeregisterAny(pointer, id) }
+        for id in networkEventCallbacks.withLock({ $0 }) { virConnectNetworkEventDeregisterAny(pointer, id) }
         if closeCallbackRegistered.withLock({ $0 }) {
             virConnectUnregisterCloseCallback(pointer, closeTrampoline)
         }
@@ -29,6 +34,8 @@ public final class Connection: @unchecked Sendable {
     }
 
     func rememberEventCallback(_ id: Int32) { eventCallbacks.withLock { $0.append(id) } }
+    func rememberPoolEventCallback(_ id: Int32) { poolEventCallbacks.withLock { $0.append(id) } }
+    func rememberNetworkEventCallback(_ id: Int32) { networkEventCallbacks.withLock { $0.append(id) } }
     func markCloseCallbackRegistered() { closeCallbackRegistered.withLock { $0 = true } }
 
     public var isAlive: Bool { virConnectIsAlive(pointer) == 1 }

@@ -27,6 +27,8 @@ public struct LibvirtError: Error, CustomStringConvertible, Sendable, Equatable 
         public static let systemError = Code(VIR_ERR_SYSTEM_ERROR)
         public static let rpc = Code(VIR_ERR_RPC)
         public static let noDomain = Code(VIR_ERR_NO_DOMAIN)
+        public static let noStoragePool = Code(VIR_ERR_NO_STORAGE_POOL)
+        public static let noNetwork = Code(VIR_ERR_NO_NETWORK)
         public static let authFailed = Code(VIR_ERR_AUTH_FAILED)
         public static let operationInvalid = Code(VIR_ERR_OPERATION_INVALID)
         public static let configUnsupported = Code(VIR_ERR_CONFIG_UNSUPPORTED)

@@ -18,6 +18,9 @@ public final class ConnectionSupervisor: Service {
         public var disconnected: @Sendable (_ reason: String) -> Void
         /// Every failed attempt to connect, logged or not (the log says a failure once, until its kind changes).
         public var connectFailed: @Sendable (ConnectionFailure.Kind) -> Void
+        /// Storage pool (lifecycle and refresh) and virtual network events; on libvirt's event thread too.
+        public var storagePoolEvent: @Sendable (StoragePoolEvent) -> Void = { _ in }
+        public var networkEvent: @Sendable (NetworkEvent) -> Void = { _ in }
 
         public init(
             lifecycleEvent: @escaping @Sendable (LifecycleEvent) -> Void,
@@ -144,6 +147,7 @@ public final class ConnectionSupervisor: Service {
     func open(closed: Wakeup) async throws -> Opened {
         let uri = self.uri
         let hooks = self.hooks
+        let logger = self.logger
         return try await hypervisor.blocking {
             let connection = try Connection(uri: uri)
             let stats = try Connection(uri: uri)
@@ -157,6 +161,11 @@ public final class ConnectionSupervisor: Service {
                         domain: DomainRef(uuid: info.uuid, name: info.name), kindCode: info.event,
                         detailCode: info.detail,
                         time: Date().timeIntervalSince1970))
+            }
+            for failure in Self.registerStorageEvents(on: connection, hooks: hooks) {
+                logger.warning(
+                    "no storage pool or network events: listed every collector pass only",
+                    metadata: ["uri": "\(uri)", "error": "\(failure)"])
             }
             let identity = try LibvirtHypervisor.identity(of: connection)
             return (connection, stats, identity, try connection.hostCPUCount())

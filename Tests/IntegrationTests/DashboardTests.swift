@@ -55,6 +55,9 @@ extension RealLibvirtdTests {
         let guest = try Guest(.halted, purpose: "dash")
         defer { guest.remove() }
         let libvirt = try RealLibvirtd.connect()
+        // A running pool for the storage panels: this libvirtd has none of its own.
+        let pool = try TemporaryPool(purpose: "dash", on: libvirt)
+        defer { pool.remove() }
         let domain = try libvirt.define(
             xml: guest.xml.replacingOccurrences(
                 of: "</devices>", with: "<interface type='ethernet'><model type='virtio'/></interface></devices>"))

@@ -36,6 +36,8 @@ import Testing
                 "\(domain) is not shown \(state)")
         }
         #expect(document.contains("3 of 7 running"))
+        // The demo's backups pool has 5 of 100 GiB available.
+        #expect(document.contains("2 pools, <span class=\"bad\">1 nearly full</span>"), "no nearly full pool shown")
         #expect(document.contains("dry_run: rule_matched"), "the remediation decision is not listed")
 
         let screenshot = fixture.directory.appending(path: "status-page.png").path

@@ -54,10 +54,11 @@ public final class Collector: Sendable {
     private struct Requests {
         var full = false
         var quick = false
+        var storage = false
     }
 
     private enum Pass {
-        case full, quick
+        case full, quick, storage
     }
 
     let hypervisor: any Hypervisor
@@ -73,6 +74,8 @@ public final class Collector: Sendable {
     private let lastHostProbe = Mutex<ContinuousClock.Instant?>(nil)
     /// Names of the domains that timed out, so the log says when that changes rather than every pass.
     let lastTimedOut = Mutex<Set<String>>([])
+    /// Pool and network listings that failed last time, so their failure is logged once, not every pass.
+    let storageFailing = Mutex<Set<String>>([])
     static let bulkKey = "*bulk"
 
     public init(
@@ -100,6 +103,12 @@ public final class Collector: Sendable {
         requested.signal()
     }
 
+    /// Asks for pools and networks to be listed again now (after a pool or network event).
+    public func requestStorageRefresh() {
+        requests.withLock { $0.storage = true }
+        requested.signal()
+    }
+
     /// Runs until the task is cancelled: a full pass every interval, and the passes asked for in between,
     /// one after the other. A request that arrives during a pass is served once it ends.
     public func run() async {
@@ -112,9 +121,13 @@ public final class Collector: Sendable {
                     requests = Requests()
                     return .full
                 }
-                guard requests.quick else { return nil }
-                requests.quick = false
-                return .quick
+                if requests.quick {
+                    requests.quick = false
+                    return .quick
+                }
+                guard requests.storage else { return nil }
+                requests.storage = false
+                return .storage
             }
             switch pass {
             case .full:
@@ -122,13 +135,15 @@ public final class Collector: Sendable {
                 nextFull = ContinuousClock.now + options.interval
             case .quick:
                 await refreshListing()
+            case .storage:
+                await refreshStorage()
             case nil:
                 await requested.wait(upTo: nextFull - now)
             }
         }
     }
 
-    /// One full pass: host facts, listing, definitions, counters, vcpuinfo.
+    /// One full pass: host facts, listing, definitions, counters, vcpuinfo, pools and networks.
     @discardableResult
     public func collectOnce() async -> CollectionResult {
         let started = ContinuousClock.now
@@ -149,8 +164,9 @@ public final class Collector: Sendable {
         await refreshStaleConfigs()
         let active = store.snapshot().sortedDomains.filter { $0.state.isActive }.map(\.ref)
         let failures = await sample(active)
+        let storageListed = await refreshStorage()
         store.passFinished(ticket)
-        return failures == 0 ? .success : .partial
+        return failures == 0 && storageListed ? .success : .partial
     }
 
     private func refreshListing() async {

@@ -15,9 +15,17 @@ public protocol Hypervisor: Sendable {
     /// What `virsh vcpuinfo` shows.
     func vcpuInfo(_ domain: DomainRef) async throws -> [VCPUInfo]
     func config(_ domain: DomainRef) async throws -> DomainConfig
+    /// Every storage pool with its state, sizes and volume count (`virsh pool-list --all --details`).
+    func listStoragePools() async throws -> [StoragePoolEntry]
+    /// Every virtual network with its state, bridge and DHCP leases (`virsh net-list --all`).
+    func listNetworks() async throws -> [NetworkEntry]
 }
 
 extension Hypervisor {
+    /// Hypervisors that know no storage pools or networks (test doubles) list none.
+    public func listStoragePools() async throws -> [StoragePoolEntry] { [] }
+    public func listNetworks() async throws -> [NetworkEntry] { [] }
+
     public func domainStats(_ domain: DomainRef, groups: Set<StatsGroup>) async throws -> [String: StatValue] {
         try await bulkStats([domain], groups: groups).first { $0.key.uuid == domain.uuid }?.value ?? [:]
     }

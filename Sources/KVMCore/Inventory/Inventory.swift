@@ -12,6 +12,12 @@ public struct Inventory: Sendable, Equatable {
     public var hostServices: [String: HostServiceState]?
     /// Keyed by UUID.
     public var domains: [String: DomainEntry] = [:]
+    /// Storage pools and virtual networks, keyed by UUID (see Inventory+Storage.swift).
+    public var storagePools: [String: StoragePoolEntry] = [:]
+    public var networks: [String: NetworkEntry] = [:]
+    /// Pool and network events applied so far: a listing begun before the latest one is older news.
+    var poolEventsApplied: UInt64 = 0
+    var networkEventsApplied: UInt64 = 0
     /// Bumped on every change, so renderers can cache by it.
     public internal(set) var generation: UInt64 = 0
     /// Listings handed a ticket, and the newest of them applied: see `ListingTicket`.

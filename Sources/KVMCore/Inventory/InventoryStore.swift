@@ -62,6 +62,9 @@ public final class InventoryStore: Sendable {
             for uuid in inventory.domains.keys {
                 inventory.domains[uuid]?.dropSamples()
             }
+            // Pools and networks carry no counters to keep: the first pass after reconnecting lists them again.
+            inventory.storagePools = [:]
+            inventory.networks = [:]
         }
     }
 
