@@ -1,4 +1,14 @@
 extension InventoryRenderer {
+    /// One series per domain that has a value: most of these families are empty for most domains (TCG
+    /// guests, guests without a balloon driver), and those then cost no label list.
+    static func perDomain(
+        _ domains: [DomainEntry], _ samples: inout FamilySamples, _ value: (DomainEntry) -> Double?
+    ) {
+        for d in domains {
+            if let v = value(d) { samples.add(["domain": d.ref.name], v) }
+        }
+    }
+
     static let guestReported =
         " As the guest's balloon driver last reported it: absent until it reports, and frozen while"
         + " kvm_domain_memory_stats_period_seconds is 0."
@@ -14,14 +24,14 @@ extension InventoryRenderer {
                 + "with virsh dommemstat --period, or with the agent's --collector.balloon-period. Absent for "
                 + "domains without a balloon device."
         ) { samples in
-            for d in active { samples.add(["domain": d.ref.name], d.config?.memoryStatsPeriodSeconds) }
+            Self.perDomain(active, &samples) { $0.config?.memoryStatsPeriodSeconds }
         }
         w.family(
             "kvm_domain_balloon_last_update_timestamp_seconds", .gauge,
             help: "When the guest last reported its memory figures, in seconds since the epoch (its age is "
                 + "time() minus this); absent until the first report." + Self.sampled
         ) { samples in
-            for d in active { samples.add(["domain": d.ref.name], d.stats?.balloon.lastUpdateTimestamp) }
+            Self.perDomain(active, &samples) { $0.stats?.balloon.lastUpdateTimestamp }
         }
         let figures: [(String, ExpositionWriter.MetricType, String, (DomainStats.Balloon) -> Double?)] = [
             (
@@ -56,7 +66,7 @@ extension InventoryRenderer {
         ]
         for (name, type, help, value) in figures {
             w.family(name, type, help: help + Self.guestReported) { samples in
-                for d in active { samples.add(["domain": d.ref.name], d.stats.flatMap { value($0.balloon) }) }
+                Self.perDomain(active, &samples) { $0.stats.flatMap { value($0.balloon) } }
             }
         }
         writeHaltPolling(active, into: &w)
@@ -78,7 +88,7 @@ extension InventoryRenderer {
         ]
         for (name, help, value) in haltPoll {
             w.family(name, .counter, help: help + " Domains of type kvm only." + Self.sampled) { samples in
-                for d in active { samples.add(["domain": d.ref.name], d.stats.flatMap(value)) }
+                Self.perDomain(active, &samples) { $0.stats.flatMap(value) }
             }
         }
         w.family(
@@ -126,7 +136,7 @@ extension InventoryRenderer {
             w.family(
                 name, .counter, help: help + scope + " KVM's own counter, domains of type kvm only." + Self.sampled
             ) { samples in
-                for d in active { samples.add(["domain": d.ref.name], d.stats?.kvm?[stat]) }
+                Self.perDomain(active, &samples) { $0.stats?.kvm?[stat] }
             }
         }
         let mappings: [(String, KVMCounters.Stat)] = [
@@ -139,8 +149,9 @@ extension InventoryRenderer {
                 + Self.sampled
         ) { samples in
             for d in active {
+                guard let kvm = d.stats?.kvm else { continue }
                 for (size, stat) in mappings {
-                    samples.add(["domain": d.ref.name, "page_size": size], d.stats?.kvm?[stat])
+                    if let value = kvm[stat] { samples.add(["domain": d.ref.name, "page_size": size], value) }
                 }
             }
         }
