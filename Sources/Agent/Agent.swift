@@ -38,11 +38,13 @@ public enum Agent {
                 policy: policy, configuration: configuration, hypervisor: hypervisor, store: store, registry: registry,
                 logger: logger)
         }
+        var collectorOptions = CollectorOptions(
+            interval: configuration.collector.interval, timeout: configuration.collector.timeout,
+            concurrency: configuration.collector.concurrency)
+        if configuration.collector.vmStats { collectorOptions.statsGroups.insert(.vm) }
+        collectorOptions.balloonPeriod = configuration.collector.balloonPeriod
         let collector = Collector(
-            hypervisor: hypervisor, store: store,
-            options: CollectorOptions(
-                interval: configuration.collector.interval, timeout: configuration.collector.timeout,
-                concurrency: configuration.collector.concurrency),
+            hypervisor: hypervisor, store: store, options: collectorOptions,
             probeHost: { hostProbe.probe() }, telemetry: telemetry, logger: logger)
         let supervisor = ConnectionSupervisor(
             uri: configuration.libvirtURI, hypervisor: hypervisor, store: store,

@@ -24,6 +24,10 @@ public struct AgentConfiguration: Sendable {
         public var concurrency: Int
         /// Threads that run blocking libvirt calls; it bounds how many calls can be stuck at once.
         public var libvirtThreads: Int
+        /// `--collector.vm`: ask for KVM's per-VM counters (the `vm` group), a monitor call per domain.
+        public var vmStats = false
+        /// `--collector.balloon-period`: the balloon statistics period given to running domains with none.
+        public var balloonPeriod: Duration?
 
         public init(interval: Duration, timeout: Duration, concurrency: Int = 2, libvirtThreads: Int = 8) {
             self.interval = interval

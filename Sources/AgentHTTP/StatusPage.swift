@@ -89,7 +89,8 @@ struct StatusPage {
                 "<li>\($0.number): CPU \($0.physicalCPU), \($0.state.name), \(String(format: "%.1f", $0.cpuTimeSeconds)) s</li>"
             }.joined()
             html += "<tr><td>\(escape(entry.ref.name))</td><td>\(state)</td><td>\(event)</td>"
-            html += "<td>\(vcpus.map { String(Int($0)) } ?? "–")</td><td>\(memory.map(Self.bytes) ?? "–")</td>"
+            html +=
+                "<td>\(vcpus.map { String(Int($0)) } ?? "–")</td><td>\(memory.map(Self.bytes) ?? "–")\(memoryNote(entry))</td>"
             html += "<td>\(perVCPU.isEmpty ? "–" : "<ul>\(perVCPU)</ul>")</td></tr>\n"
         }
         return html + "</table>\n"
@@ -143,7 +144,7 @@ struct StatusPage {
     static let style = """
         body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}h1 small,h2 small{color:#777;font-weight:normal}
         table{border-collapse:collapse;margin-bottom:1.5em}th,td{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left;vertical-align:top}
-        table.facts th{color:#555}ul{margin:0;padding-left:1.2em}.ok{color:#1a7f37}.bad{color:#cf222e}
+        table.facts th{color:#555}ul{margin:0;padding-left:1.2em}.ok{color:#1a7f37}.bad{color:#cf222e}.warn{color:#9a6700}
         .state{font-weight:600}.running{color:#1a7f37}.paused,.pmsuspended,.blocked{color:#9a6700}
         .crashed{color:#cf222e}.shutoff,.shutdown,.nostate{color:#57606a}footer{color:#777;margin-top:2em}
         """

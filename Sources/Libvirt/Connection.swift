@@ -143,6 +143,7 @@ public final class Connection: @unchecked Sendable {
         public static let vcpu = StatsGroups(rawValue: VIR_DOMAIN_STATS_VCPU.rawValue)
         public static let interface = StatsGroups(rawValue: VIR_DOMAIN_STATS_INTERFACE.rawValue)
         public static let block = StatsGroups(rawValue: VIR_DOMAIN_STATS_BLOCK.rawValue)
+        public static let vm = StatsGroups(rawValue: VIR_DOMAIN_STATS_VM.rawValue)
     }
 
     public struct StatsRecord: Sendable {

@@ -162,6 +162,19 @@ public final class Domain: @unchecked Sendable {
         return String(cString: raw)
     }
 
+    /// How often the guest's balloon driver reports its memory figures, on the running domain only
+    /// (`virsh dommemstat --period N --live`); 0 stops the reports.
+    public func setMemoryStatsPeriod(seconds: Int) throws(LibvirtError) {
+        guard let period = Int32(exactly: seconds), period >= 0 else {
+            throw LibvirtError(
+                code: .invalidArgument, domain: 0, message: "memory statistics period \(seconds) s is out of range",
+                operation: "virDomainSetMemoryStatsPeriod")
+        }
+        _ = try check(
+            virDomainSetMemoryStatsPeriod(pointer, period, VIR_DOMAIN_AFFECT_LIVE.rawValue),
+            "virDomainSetMemoryStatsPeriod")
+    }
+
     public func isPersistent() throws(LibvirtError) -> Bool {
         try check(virDomainIsPersistent(pointer), "virDomainIsPersistent") == 1
     }

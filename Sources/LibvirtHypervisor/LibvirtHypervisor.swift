@@ -207,6 +207,7 @@ public final class LibvirtHypervisor: Hypervisor {
             case .vcpu: result.insert(.vcpu)
             case .interface: result.insert(.interface)
             case .block: result.insert(.block)
+            case .vm: result.insert(.vm)
             }
         }
     }
@@ -267,6 +268,11 @@ public final class LibvirtHypervisor: Hypervisor {
                 number: $0.number, state: VCPUInfo.State(rawValue: $0.state) ?? .offline,
                 cpuTimeSeconds: Double($0.cpuTimeNanoseconds) / 1e9, physicalCPU: $0.physicalCPU, affinity: $0.affinity)
         }
+    }
+
+    public func setMemoryStatsPeriod(_ ref: DomainRef, seconds: Int) async throws {
+        let domain = try await controlHandle(ref)
+        try await blocking { try domain.setMemoryStatsPeriod(seconds: seconds) }
     }
 
     public func config(_ ref: DomainRef) async throws -> DomainConfig {

@@ -59,6 +59,21 @@ struct KVMAgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("collector.timeout"), help: "Deadline of each libvirt call (e.g. 5s).")
     var timeout = "5s"
 
+    @Flag(
+        name: .customLong("collector.vm"), inversion: .prefixedNo,
+        help: ArgumentHelp(
+            "KVM's per-VM counters (libvirt's vm group: TLB flushes, large page mappings): a QEMU monitor call "
+                + "per running domain and pass."))
+    var collectVM = false
+
+    @Option(
+        name: .customLong("collector.balloon-period"),
+        help: ArgumentHelp(
+            "Give running domains whose balloon has no statistics period this one (whole seconds, e.g. 10s), "
+                + "so that the guest's memory figures move; changes the running guests, not their definitions. "
+                + "Off unless given."))
+    var balloonPeriod: String?
+
     @Option(name: .customLong("log.level"), help: "debug, info, warning or error.")
     var logLevel = "info"
 
@@ -103,6 +118,12 @@ struct KVMAgentCommand: AsyncParsableCommand {
         var configuration = AgentConfiguration(
             listenHost: address.host, listenPort: address.port, telemetryPath: telemetryPath, libvirtURI: libvirtURI,
             collector: .init(interval: interval, timeout: timeout))
+        configuration.collector.vmStats = collectVM
+        if let balloonPeriod {
+            configuration.collector.balloonPeriod = try flag("collector.balloon-period") {
+                try Self.wholeSeconds(balloonPeriod)
+            }
+        }
         configuration.connections = ConnectionLimits(
             readHeaderTimeout: try flag("web.read-header-timeout") { try Self.connectionTimeout(readHeaderTimeout) },
             idleTimeout: try flag("web.idle-timeout") { try Self.connectionTimeout(idleTimeout) },
@@ -126,6 +147,15 @@ struct KVMAgentCommand: AsyncParsableCommand {
     /// A count flag's value, which must be at least 1.
     static func positive(_ value: Int) throws -> Int {
         guard value >= 1 else { throw OutOfRange(description: "\(value) must be at least 1") }
+        return value
+    }
+
+    /// A period libvirt takes in whole seconds, from 1 s to a day.
+    static func wholeSeconds(_ text: String) throws -> Duration {
+        let value = try FlagValues.duration(text, in: .seconds(1)...(.seconds(86_400)))
+        guard value.components.attoseconds == 0 else {
+            throw OutOfRange(description: "\"\(text)\" must be whole seconds")
+        }
         return value
     }
 

@@ -82,6 +82,10 @@ copy_module() {
 }
 copy_module drivers/input/evdev.ko
 copy_module drivers/acpi/button.ko
+# The balloon driver reports the guest's memory figures (swap, faults, caches) that the agent exports;
+# virtio is all modules in the cloud kernel. Loaded in dependency order below.
+VIRTIO_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_balloon"
+for module in $VIRTIO_MODULES; do copy_module "drivers/virtio/$module.ko"; done
 
 cp /bin/busybox "$ROOT/bin/busybox"
 
@@ -98,6 +102,7 @@ cat >"$ROOT/init" <<EOF
 export PATH=/bin:/sbin
 insmod /lib/modules/evdev.ko
 insmod /lib/modules/button.ko
+for module in $VIRTIO_MODULES; do insmod /lib/modules/\$module.ko; done
 mdev -s
 mkdir -p /etc/acpi/PWRF
 printf '#!/bin/sh\necho kvm-agent-guest: power button, powering off\npoweroff -f\n' >/etc/acpi/PWRF/00000080

@@ -8,7 +8,7 @@ public struct BulkStatsDecoder: Sendable {
 
     /// The groups present in a record; the others must be fetched per domain.
     public func groupsPresent(in params: [String: StatValue]) -> Set<StatsGroup> {
-        Set(StatsGroup.allCases.filter { params[$0.marker] != nil })
+        Set(StatsGroup.allCases.filter { $0.marker.map { params[$0] != nil } ?? false })
     }
 
     /// True when libvirt answered a no-wait request without the figures that need the domain's job (its
@@ -35,15 +35,21 @@ public struct BulkStatsDecoder: Sendable {
         stats.balloon.availableBytes = kib("balloon.available")
         stats.vcpusCurrent = num("vcpu.current")
         stats.vcpusMaximum = num("vcpu.maximum")
+        decodeGuestMemory(params, into: &stats.balloon)
+        stats.haltPollSuccessSeconds = ns("cpu.haltpoll.success.time")
+        stats.haltPollFailSeconds = ns("cpu.haltpoll.fail.time")
 
-        for index in 0..<Int(num("vcpu.maximum") ?? num("vcpu.current") ?? 0) {
+        let vcpuCount = Self.count(num("vcpu.maximum") ?? num("vcpu.current"))
+        for index in 0..<vcpuCount {
             let p = "vcpu.\(index)."
             let counters = VCPUCounters(
-                timeSeconds: ns(p + "time"), waitSeconds: ns(p + "wait"), delaySeconds: ns(p + "delay"))
+                timeSeconds: ns(p + "time"), waitSeconds: ns(p + "wait"), delaySeconds: ns(p + "delay"),
+                halted: params[p + "halted"].flatMap(Self.flag))
             if counters != VCPUCounters() { stats.vcpus[index] = counters }
         }
+        stats.kvm = decodeKVM(params, vcpus: vcpuCount)
 
-        for index in 0..<Int(num("block.count") ?? 0) {
+        for index in 0..<Self.count(num("block.count")) {
             let p = "block.\(index)."
             guard let name = params[p + "name"]?.text else { continue }
             var block = BlockDeviceStats(device: name, path: params[p + "path"]?.text)
@@ -61,7 +67,7 @@ public struct BulkStatsDecoder: Sendable {
             stats.blocks.append(block)
         }
 
-        for index in 0..<Int(num("net.count") ?? 0) {
+        for index in 0..<Self.count(num("net.count")) {
             let p = "net.\(index)."
             guard let name = params[p + "name"]?.text else { continue }
             var net = InterfaceDeviceStats(device: name)
@@ -76,5 +82,24 @@ public struct BulkStatsDecoder: Sendable {
             stats.interfaces.append(net)
         }
         return stats
+    }
+
+    /// The most vCPUs (or devices) a record is read for: libvirt's own limit is in the thousands, and a
+    /// count that is negative, fractional or absurd must not trap or loop for long.
+    static let countLimit = 16384
+
+    static func count(_ value: Double?) -> Int {
+        guard let value, value.isFinite, value > 0 else { return 0 }
+        return Int(min(value.rounded(.down), Double(countLimit)))
+    }
+
+    /// libvirt's booleans arrive as typed booleans; older daemons may send "yes"/"no".
+    static func flag(_ value: StatValue) -> Bool? {
+        switch value {
+        case .bool(let b): b
+        case .string(let s):
+            ["yes", "true", "1"].contains(s) ? true : (["no", "false", "0"].contains(s) ? false : nil)
+        default: value.number.map { $0 != 0 }
+        }
     }
 }

@@ -75,7 +75,7 @@ extension Collector {
     /// still stuck, every domain gets its own call, so that the others keep fresh figures.
     private func bulkRecords(_ domains: [DomainRef], suspects: Set<String>) async -> [String: [String: StatValue]] {
         guard !domains.isEmpty else { return [:] }
-        let groups = Set(StatsGroup.allCases)
+        let groups = options.statsGroups
         let decoder = BulkStatsDecoder()
         var records: [String: [String: StatValue]] = [:]
         if !isStuck(Self.bulkKey) {
@@ -123,6 +123,7 @@ extension Collector {
             stats.memoryMaximumBytes = stats.memoryMaximumBytes ?? info.memoryMaximumBytes
             stats.vcpusCurrent = stats.vcpusCurrent ?? Double(info.vcpus)
         }
+        if config?.domainType != "kvm" { stats.dropKVMFigures() }
         stats.vcpusMaximum = stats.vcpusMaximum ?? config?.vcpusMaximum
         stats.memoryMaximumBytes = stats.memoryMaximumBytes ?? config?.memoryMaximumBytes
         if !present.contains(.block) {

@@ -15,6 +15,11 @@ public struct CollectorOptions: Sendable {
     /// Overrunning calls the collector lets run on before it stops asking suspect domains; kept below
     /// libvirtd's per-client request limit so the listing and healthy domains still get through.
     public var maximumAbandonedCalls = 3
+    /// The bulk statistics groups asked for; `vm` is added by `--collector.vm`.
+    public var statsGroups = StatsGroup.defaults
+    /// `--collector.balloon-period`: the statistics period given to running domains whose balloon has none;
+    /// nil leaves guests alone.
+    public var balloonPeriod: Duration?
 
     public init(
         interval: Duration = .seconds(15), timeout: Duration = .seconds(5), concurrency: Int = 2,
@@ -76,6 +81,8 @@ public final class Collector: Sendable {
     let lastTimedOut = Mutex<Set<String>>([])
     /// Pool and network listings that failed last time, so their failure is logged once, not every pass.
     let storageFailing = Mutex<Set<String>>([])
+    /// Domains the balloon period could not be set on, so that the log tells it once, not every pass.
+    let balloonPeriodRefused = Mutex<Set<String>>([])
     static let bulkKey = "*bulk"
 
     public init(
@@ -162,6 +169,7 @@ public final class Collector: Sendable {
         guard store.snapshot().libvirtUp else { return .disconnected }
         guard let ticket = await listAndReconcile() else { return .error }
         await refreshStaleConfigs()
+        await setMissingBalloonPeriods()
         let active = store.snapshot().sortedDomains.filter { $0.state.isActive }.map(\.ref)
         let failures = await sample(active)
         let storageListed = await refreshStorage()

@@ -19,6 +19,9 @@ public protocol Hypervisor: Sendable {
     func listStoragePools() async throws -> [StoragePoolEntry]
     /// Every virtual network with its state, bridge and DHCP leases (`virsh net-list --all`).
     func listNetworks() async throws -> [NetworkEntry]
+    /// Sets how often the running domain's balloon driver reports the guest's memory figures; the
+    /// definition is left alone (`--collector.balloon-period`).
+    func setMemoryStatsPeriod(_ domain: DomainRef, seconds: Int) async throws
 }
 
 extension Hypervisor {
@@ -29,6 +32,16 @@ extension Hypervisor {
     public func domainStats(_ domain: DomainRef, groups: Set<StatsGroup>) async throws -> [String: StatValue] {
         try await bulkStats([domain], groups: groups).first { $0.key.uuid == domain.uuid }?.value ?? [:]
     }
+
+    public func setMemoryStatsPeriod(_ domain: DomainRef, seconds: Int) async throws {
+        throw Unsupported(operation: "setting the memory statistics period")
+    }
+}
+
+/// A hypervisor that cannot do what was asked.
+public struct Unsupported: Error, CustomStringConvertible {
+    public var operation: String
+    public var description: String { "\(operation) is not supported by this hypervisor" }
 }
 
 /// A hypervisor call that did not return within its deadline; the call itself may still be running.

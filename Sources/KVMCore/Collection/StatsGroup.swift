@@ -6,9 +6,16 @@ public enum StatsGroup: String, Sendable, CaseIterable, Hashable {
     case vcpu
     case interface
     case block
+    /// KVM's per-VM counters from QEMU's query-stats (libvirt 8.9 and later): a monitor call per domain, so
+    /// asked for only with `--collector.vm`.
+    case vm
 
-    /// The key whose presence shows the driver reported the group at all.
-    var marker: String {
+    /// The groups the collector asks for unless told otherwise.
+    public static let defaults: Set<StatsGroup> = Set(allCases).subtracting([.vm])
+
+    /// The key whose presence shows the driver reported the group at all; the `vm` group has none, its
+    /// fields are whatever the hypervisor reports.
+    var marker: String? {
         switch self {
         case .state: "state.state"
         case .cpuTotal: "cpu.time"
@@ -16,6 +23,7 @@ public enum StatsGroup: String, Sendable, CaseIterable, Hashable {
         case .vcpu: "vcpu.current"
         case .interface: "net.count"
         case .block: "block.count"
+        case .vm: nil
         }
     }
 }

@@ -61,6 +61,7 @@ extension InventoryRenderer {
         }
         writeSizes(domains, into: &w)
         writeCPU(active, into: &w)
+        writeMemory(domains, into: &w)
     }
 
     /// vCPU and memory sizes: sampled for running domains, from the definition for the others.

@@ -53,7 +53,9 @@ extension Inventory {
         entry.lifecycleEvents[counter, default: 0] += 1
         entry.lastEvent = LastEvent(kind: counter, time: event.time)
         entry.lastEventAt = event.time
-        if event.kind == .defined {
+        // A started domain's live definition differs from the stored one (interface names, the balloon's
+        // statistics period): read it again.
+        if event.kind == .defined || event.kind == .started {
             entry.configStale = true
         }
         if let state = event.resultingState, state != entry.state || event.kind == .started {

@@ -22,6 +22,8 @@ public struct DomainConfig: Sendable, Equatable {
         public var type: String
     }
 
+    /// `<domain type=…>`: kvm, qemu (TCG), test…
+    public var domainType = ""
     public var osType = ""
     public var arch = ""
     /// libosinfo's id from `<metadata><libosinfo:os id=…/>`, empty when absent.
@@ -30,6 +32,9 @@ public struct DomainConfig: Sendable, Equatable {
     /// `<vcpu current=…>`: the vCPUs the domain starts with; the maximum when absent.
     public var vcpusCurrent: Double?
     public var memoryMaximumBytes: Double?
+    /// `<memballoon><stats period=…/>` in seconds: 0 when the balloon has no period, nil when the domain has
+    /// no balloon device. At 0 the guest never reports its memory figures.
+    public var memoryStatsPeriodSeconds: Double?
     public var disks: [Disk] = []
     public var interfaces: [Interface] = []
     public var persistent = true
@@ -64,6 +69,7 @@ public struct DomainConfig: Sendable, Equatable {
         }
         self.persistent = persistent
         self.autostart = autostart
+        domainType = root.attr("type") ?? ""
         if let type = root.child("os")?.child("type") {
             osType = type.stringValue ?? ""
             arch = type.attr("arch") ?? ""
@@ -86,6 +92,12 @@ public struct DomainConfig: Sendable, Equatable {
                 .map { $0 * Self.bytesPerUnit(memory.attr("unit") ?? "KiB") }
         }
         let devices = root.child("devices")
+        if let balloon = devices?.child("memballoon"), balloon.attr("model") != "none" {
+            let period = balloon.child("stats")?.attr("period").flatMap {
+                Double($0.trimmingCharacters(in: .whitespaces))
+            }
+            memoryStatsPeriodSeconds = period.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } ?? 0
+        }
         for disk in devices?.children("disk") ?? [] {
             guard let target = disk.child("target")?.attr("dev") else { continue }
             let source = disk.child("source")

@@ -8,6 +8,11 @@ public struct DomainStats: Sendable, Equatable {
     public var memoryBytes: Double?
     public var memoryMaximumBytes: Double?
     public var balloon = Balloon()
+    /// `cpu.haltpoll.success.time` and `.fail.time`: host CPU time KVM spent polling before halting a vCPU.
+    public var haltPollSuccessSeconds: Double?
+    public var haltPollFailSeconds: Double?
+    /// KVM's own counters (QEMU's query-stats), for domains of type kvm; nil where the driver gives none.
+    public var kvm: KVMCounters?
     /// vCPU number to its bulk `vcpu` figures.
     public var vcpus: [Int: VCPUCounters] = [:]
     public var blocks: [BlockDeviceStats] = []
@@ -18,6 +23,16 @@ public struct DomainStats: Sendable, Equatable {
         public var usableBytes: Double?
         public var unusedBytes: Double?
         public var availableBytes: Double?
+        /// The guest's own figures, reported by its balloon driver once per statistics period.
+        public var swapInBytes: Double?
+        public var swapOutBytes: Double?
+        public var majorFaults: Double?
+        public var minorFaults: Double?
+        public var diskCachesBytes: Double?
+        public var hugetlbAllocations: Double?
+        public var hugetlbFailures: Double?
+        /// When the guest last reported, in seconds since the epoch; nil when it never did.
+        public var lastUpdateTimestamp: Double?
         public init() {}
     }
 
@@ -28,10 +43,15 @@ public struct VCPUCounters: Sendable, Equatable {
     public var timeSeconds: Double?
     public var waitSeconds: Double?
     public var delaySeconds: Double?
-    public init(timeSeconds: Double? = nil, waitSeconds: Double? = nil, delaySeconds: Double? = nil) {
+    /// `vcpu.N.halted`: libvirt gives it only where it means something (s390).
+    public var halted: Bool?
+    public init(
+        timeSeconds: Double? = nil, waitSeconds: Double? = nil, delaySeconds: Double? = nil, halted: Bool? = nil
+    ) {
         self.timeSeconds = timeSeconds
         self.waitSeconds = waitSeconds
         self.delaySeconds = delaySeconds
+        self.halted = halted
     }
 }
 

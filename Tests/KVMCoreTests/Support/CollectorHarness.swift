@@ -13,14 +13,17 @@ struct CollectorHarness {
     let telemetry = RecordingTelemetry()
     let collector: Collector
 
-    init(_ domains: [FakeHypervisor.FakeDomain], connected: Bool = true, timeout: Duration = Self.timeout) {
+    init(
+        _ domains: [FakeHypervisor.FakeDomain], connected: Bool = true, timeout: Duration = Self.timeout,
+        configure: (inout CollectorOptions) -> Void = { _ in }
+    ) {
         fake = FakeHypervisor(domains)
         var logger = Logger(label: "kvm-agent.collector.test")
         logger.logLevel = .critical
+        var options = CollectorOptions(interval: .seconds(3600), timeout: timeout, concurrency: 4)
+        configure(&options)
         collector = Collector(
-            hypervisor: fake, store: store,
-            options: CollectorOptions(interval: .seconds(3600), timeout: timeout, concurrency: 4),
-            telemetry: telemetry, logger: logger)
+            hypervisor: fake, store: store, options: options, telemetry: telemetry, logger: logger)
         if connected { store.connected(FakeHypervisor.identity) }
     }
 

@@ -10,6 +10,7 @@ import TestSupport
 final class FakeHypervisor: Hypervisor {
     enum Method: String, Sendable, CaseIterable {
         case listDomains, bulkStats, domainStats, basicInfo, blockStats, interfaceStats, vcpuInfo, config
+        case setMemoryStatsPeriod
     }
 
     /// What a bulk (no-wait) call does about a hung domain among those it is asked for.
@@ -52,6 +53,8 @@ final class FakeHypervisor: Hypervisor {
         var listingsHeld = 0
         var listingsInFlight = 0
         var mostListingsInFlight = 0
+        /// The statistics groups every bulk or per-domain call asked for.
+        var groupsAsked: Set<StatsGroup> = []
     }
 
     /// Key under which calls that name no domain are counted.
@@ -124,6 +127,8 @@ final class FakeHypervisor: Hypervisor {
         state.withLock { state in state.calls.values.reduce(0) { $0 + $1.values.reduce(0, +) } }
     }
 
+    var groupsAsked: Set<StatsGroup> { state.withLock { $0.groupsAsked } }
+
     /// Listings waiting on the gate of `holdNextListing`.
     var listingsHeld: Int { state.withLock { $0.listingsHeld } }
 
@@ -163,6 +168,7 @@ final class FakeHypervisor: Hypervisor {
             (state.bulkWhenHung, Set(domains.map(\.uuid).filter { state.hung[$0] != nil }))
         }
         await enter(.bulkStats, domains.map(\.uuid), waitingOnHung: behaviour == .hangs)
+        state.withLock { $0.groupsAsked.formUnion(groups) }
         return state.withLock { state in
             var records: [DomainRef: [String: StatValue]] = [:]
             for ref in domains {
@@ -199,6 +205,12 @@ final class FakeHypervisor: Hypervisor {
 
     func config(_ domain: DomainRef) async throws -> DomainConfig {
         try await answer(.config, domain) { $0.config }
+    }
+
+    /// Changes the live definition, as libvirt does: the next `config` read shows the period.
+    func setMemoryStatsPeriod(_ domain: DomainRef, seconds: Int) async throws {
+        _ = try await answer(.setMemoryStatsPeriod, domain) { $0.config }
+        modify(domain) { $0.config.memoryStatsPeriodSeconds = Double(seconds) }
     }
 
     // MARK: Internals
