@@ -11,8 +11,8 @@ source scripts/lib/packages.sh
 # promtool checks metrics; Prometheus and Alertmanager run in the end-to-end, fleet and dashboard tests;
 # openssl makes the TLS tests' certificates; curl is the client of tests that run the agent as a process;
 # headless Chromium renders the status page; wrk is the load test's fifty scrapers; strace shows what the
-# agent run as nobody would send to syslog.
-ensure_packages test "${BUILD_PACKAGES[@]}" prometheus prometheus-alertmanager openssl curl chromium wrk strace
+# agent run as nobody would send to syslog; qemu-guest-agent's qemu-ga goes into the Linux test guest.
+ensure_packages test "${BUILD_PACKAGES[@]}" prometheus prometheus-alertmanager openssl curl chromium wrk strace qemu-guest-agent
 bash scripts/libvirtd-up.sh
 bash scripts/guests/build-linux-guest.sh >/dev/null
 

@@ -44,6 +44,9 @@ public enum Agent {
                 interval: configuration.collector.interval, timeout: configuration.collector.timeout,
                 concurrency: configuration.collector.concurrency),
             probeHost: { hostProbe.probe() }, telemetry: telemetry, logger: logger)
+        let guestAgent = configuration.collector.guestAgentInterval.map {
+            GuestAgentCollector(collector: collector, source: hypervisor, interval: $0)
+        }
         let supervisor = ConnectionSupervisor(
             uri: configuration.libvirtURI, hypervisor: hypervisor, store: store,
             hooks: .init(
@@ -64,9 +67,14 @@ public enum Agent {
                 connected: { reconnect in
                     telemetry.connected(reconnect: reconnect)
                     collector.requestCollection()
+                    guestAgent?.requestCollection()
                 },
                 disconnected: { _ in telemetry.disconnected() },
-                connectFailed: { telemetry.connectFailed($0) }),
+                connectFailed: { telemetry.connectFailed($0) },
+                agentLifecycleEvent: { event in
+                    store.applyAgentLifecycle(event)
+                    if event.connected { guestAgent?.requestCollection() }
+                }),
             logger: logger)
         let processProbe = ProcessProbe()
         let routes = AgentRoutes(
@@ -95,6 +103,7 @@ public enum Agent {
         // Everything that calls libvirt (or sd-bus) through the pool runs inside the pool's service, which
         // stops them all before it stops the pool.
         var poolUsers: [any Service] = [supervisor.cancelOnShutdown(), CollectorService(collector: collector)]
+        if let guestAgent { poolUsers.append(GuestAgentService(collector: guestAgent)) }
         if let remediation { poolUsers.append(EngineService(engine: remediation.engine)) }
         poolUsers.append(
             HostServicesProbe(store: store, pool: pool, interval: configuration.collector.interval, logger: logger))

@@ -24,6 +24,9 @@ public struct AgentConfiguration: Sendable {
         public var concurrency: Int
         /// Threads that run blocking libvirt calls; it bounds how many calls can be stuck at once.
         public var libvirtThreads: Int
+        /// Time between guest agent rounds (`--collector.guest-agent.interval`); nil switches them off
+        /// (`--no-collector.guest-agent`).
+        public var guestAgentInterval: Duration? = .seconds(30)
 
         public init(interval: Duration, timeout: Duration, concurrency: Int = 2, libvirtThreads: Int = 8) {
             self.interval = interval

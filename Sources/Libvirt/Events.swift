@@ -22,12 +22,12 @@ public enum CloseReason: Int, Sendable {
 
 /// Holds a Swift handler for C. It is retained once when handed to libvirt and released by libvirt's free
 /// callback after deregistration. The handler is `@Sendable` and the box immutable, so sharing is safe.
-private final class HandlerBox<Argument>: Sendable {
+final class HandlerBox<Argument>: Sendable {
     let handler: @Sendable (Argument) -> Void
     init(_ handler: @escaping @Sendable (Argument) -> Void) { self.handler = handler }
 }
 
-private let releaseBox: virFreeCallback = { opaque in
+let releaseBox: virFreeCallback = { opaque in
     guard let opaque else { return }
     Unmanaged<AnyObject>.fromOpaque(opaque).release()
 }

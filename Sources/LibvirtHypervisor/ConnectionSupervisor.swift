@@ -18,17 +18,21 @@ public final class ConnectionSupervisor: Service {
         public var disconnected: @Sendable (_ reason: String) -> Void
         /// Every failed attempt to connect, logged or not (the log says a failure once, until its kind changes).
         public var connectFailed: @Sendable (ConnectionFailure.Kind) -> Void
+        /// A guest agent connected or disconnected. Runs on libvirt's event thread: must be quick.
+        public var agentLifecycleEvent: @Sendable (AgentLifecycleEvent) -> Void
 
         public init(
             lifecycleEvent: @escaping @Sendable (LifecycleEvent) -> Void,
             connected: @escaping @Sendable (_ reconnect: Bool) -> Void,
             disconnected: @escaping @Sendable (_ reason: String) -> Void,
-            connectFailed: @escaping @Sendable (ConnectionFailure.Kind) -> Void = { _ in }
+            connectFailed: @escaping @Sendable (ConnectionFailure.Kind) -> Void = { _ in },
+            agentLifecycleEvent: @escaping @Sendable (AgentLifecycleEvent) -> Void = { _ in }
         ) {
             self.lifecycleEvent = lifecycleEvent
             self.connected = connected
             self.disconnected = disconnected
             self.connectFailed = connectFailed
+            self.agentLifecycleEvent = agentLifecycleEvent
         }
     }
 
@@ -157,6 +161,12 @@ public final class ConnectionSupervisor: Service {
                         domain: DomainRef(uuid: info.uuid, name: info.name), kindCode: info.event,
                         detailCode: info.detail,
                         time: Date().timeIntervalSince1970))
+            }
+            try connection.onAgentLifecycleEvent { info in
+                let ref = DomainRef(uuid: info.uuid, name: info.name)
+                if let event = AgentLifecycleEvent(domain: ref, stateCode: info.state) {
+                    hooks.agentLifecycleEvent(event)
+                }
             }
             let identity = try LibvirtHypervisor.identity(of: connection)
             return (connection, stats, identity, try connection.hostCPUCount())

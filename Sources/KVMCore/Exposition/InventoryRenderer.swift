@@ -17,6 +17,7 @@ public struct InventoryRenderer: Sendable {
             writeVCPUs(domains, into: &writer)
             writeBlocks(domains, into: &writer)
             writeInterfaces(domains, into: &writer)
+            writeGuestAgent(domains, into: &writer)
         }
         return (writer.output, writer.duplicatesDropped)
     }

@@ -61,6 +61,7 @@ public final class InventoryStore: Sendable {
             inventory.collectedSinceConnecting = false
             for uuid in inventory.domains.keys {
                 inventory.domains[uuid]?.dropSamples()
+                inventory.domains[uuid]?.guest.reset()
             }
         }
     }
