@@ -13,6 +13,7 @@ import Testing
         ("--web.listen-address", ":99999"), ("--log.level", "loud"), ("--log.format", "xml"),
         ("--web.telemetry-path", "metrics"), ("--web.read-header-timeout", "0s"), ("--web.idle-timeout", "25h"),
         ("--web.max-connections", "0"), ("--web.max-connections-per-client", "-1"),
+        ("--collector.guest-agent.interval", "soon"),
     ])
     func badFlagValueNamesTheFlag(flag: String, value: String) throws {
         let result = try agent(flag, value)
@@ -28,7 +29,8 @@ import Testing
         for flag in [
             "--web.listen-address", "--web.telemetry-path", "--libvirt.uri", "--collector.interval",
             "--collector.timeout", "--log.level", "--log.format", "--web.read-header-timeout", "--web.idle-timeout",
-            "--web.max-connections", "--web.max-connections-per-client",
+            "--web.max-connections", "--web.max-connections-per-client", "--collector.guest-agent.interval",
+            "--no-collector.guest-agent",
         ] {
             #expect(help.output.contains(flag))
         }
