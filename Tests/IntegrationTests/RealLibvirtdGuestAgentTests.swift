@@ -106,4 +106,62 @@ struct RealLibvirtdGuestAgentTests {
             #expect(gone, "the guest did not shut down, or its guest figures stayed")
         }
     }
+
+    /// The guest's qemu stopped (SIGSTOP), agent and all: its rounds time out and its guest families go, the
+    /// other guest keeps fresh host-side figures and scrapes answer at once; after SIGCONT the figures return.
+    @Test func guestWhoseAgentStopsAnsweringIsIsolated() async throws {
+        let linux = try Guest(.linux, purpose: "agentstop")
+        let other = try Guest(.halted, purpose: "agentother")
+        defer {
+            if let pid = try? RealLibvirtd.qemuPID(linux.name) { kill(pid, SIGCONT) }
+            linux.remove()
+            other.remove()
+        }
+        let libvirt = try RealLibvirtd.connect()
+        try other.define(on: libvirt).create()
+        try linux.define(on: libvirt).create()
+        let name = linux.name
+        try await withAgent(
+            uri: RealLibvirtd.uri, interval: .seconds(1), timeout: .seconds(1), guestAgentInterval: .seconds(1)
+        ) { client in
+            let (_, answered) = try await client.scrape(
+                until: { $0.value("kvm_domain_guest_hostname_info", ["domain": name]) != nil }, within: .seconds(120))
+            try #require(answered, "the guest agent never answered")
+            let pid = try RealLibvirtd.qemuPID(name)
+            kill(pid, SIGSTOP)
+            let (_, timedOut) = try await client.scrape(
+                until: {
+                    $0.value("kvm_domain_guest_agent_timed_out", ["domain": name]) == 1
+                        && $0.value("kvm_domain_guest_hostname_info", ["domain": name]) == nil
+                }, within: .seconds(30))
+            #expect(timedOut, "the stopped guest's agent was never reported")
+
+            var timestamps = Set<Double>()
+            var slowest = Duration.zero
+            let end = ContinuousClock.now + .seconds(8)
+            while ContinuousClock.now < end {
+                let started = ContinuousClock.now
+                let scrape = try await client.scrape()
+                slowest = max(slowest, ContinuousClock.now - started)
+                if let t = scrape.value("kvm_domain_stats_timestamp_seconds", ["domain": other.name]) {
+                    timestamps.insert(t)
+                }
+                #expect(scrape.value("kvm_domain_guest_os_info", ["domain": name]) == nil)
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            print(
+                "kvm-agent: agent stopped; slowest scrape \(slowest), other guest sampled \(timestamps.count) times in 8 s"
+            )
+            #expect(timestamps.count >= 3, "the other guest kept fresh figures")
+            #expect(slowest < .seconds(1))
+
+            kill(pid, SIGCONT)
+            let (_, back) = try await client.scrape(
+                until: {
+                    $0.value("kvm_domain_guest_agent_timed_out", ["domain": name]) == 0
+                        && $0.value("kvm_domain_guest_hostname_info", ["domain": name]) != nil
+                }, within: .seconds(60))
+            #expect(back, "the guest agent's figures did not return after SIGCONT")
+        }
+    }
 }
