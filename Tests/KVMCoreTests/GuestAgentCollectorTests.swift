@@ -98,6 +98,22 @@ import Testing
         #expect(p.value("kvm_domain_guest_hostname_info", ["domain": "alpha", "hostname": "web01.example.org"]) == "1")
     }
 
+    /// On a new connection the round asked for at once must not run before the first listing and then wait
+    /// a whole interval: it waits for the listing.
+    @Test func firstRoundOnAConnectionFollowsTheFirstListing() async throws {
+        let s = Setup([alpha])
+        s.agents.set(alpha.ref, channel: .connected, answer: Fixtures.guestAnswer)
+        let guest = s.guest
+        guest.requestCollection()
+        let loop = Task { await guest.run() }
+        defer { loop.cancel() }
+        // Not a wait for an event: it gives the loop the time to take the request before the listing lands,
+        // as on a real connect, where the first pass takes a while.
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(await s.harness.collectOnce() == .success)
+        #expect(await eventually(within: .seconds(5)) { s.harness.entry(alpha.ref)?.guest.report != nil })
+    }
+
     @Test func failingAgentLeavesItsFamiliesAbsent() async throws {
         let s = Setup([alpha])
         s.agents.set(alpha.ref, channel: .connected, answer: Fixtures.guestAnswer)

@@ -20,6 +20,9 @@ public final class GuestAgentCollector: Sendable {
         self.interval = interval
     }
 
+    /// How often a round waiting for the first listing on a connection looks again.
+    static let listingPoll = Duration.milliseconds(250)
+
     /// The abandoned-call key of a domain's guest agent rounds, apart from its host-side calls.
     static func key(_ ref: DomainRef) -> String { "agent:" + ref.uuid }
 
@@ -33,15 +36,20 @@ public final class GuestAgentCollector: Sendable {
         var next = ContinuousClock.now
         while !Task.isCancelled {
             let now = ContinuousClock.now
-            let due = pending.withLock { pending in
-                defer { pending = false }
-                return pending || now >= next
-            }
+            // Until the first pass on this connection has listed the domains there is nobody to ask: a round
+            // due (or asked for on connect) waits for it rather than for the next interval.
+            let listed = collector.store.snapshot().collectedSinceConnecting
+            let due =
+                listed
+                && pending.withLock { pending in
+                    defer { pending = false }
+                    return pending || now >= next
+                }
             if due {
                 await collectOnce()
                 next = ContinuousClock.now + interval
             } else {
-                await requested.wait(upTo: next - now)
+                await requested.wait(upTo: listed ? next - now : Self.listingPoll)
             }
         }
     }
