@@ -7,8 +7,9 @@
 # the virtio-serial port org.qemu.guest_agent.0 when the domain has that channel.
 # Everything comes from Debian's apt repositories, nothing else is downloaded.
 # Skips the build when both outputs exist and were built by this very script
-# (its SHA-256 is kept beside them): comparing times let a checkout with an
-# older version of the script keep another version's guest.
+# (its SHA-256 is kept beside them, and they are not newer than that stamp):
+# comparing the script's time alone let a checkout with an older version of
+# the script keep another version's guest.
 set -euo pipefail
 
 OUTDIR=${1:-/var/lib/libvirt/images/kvm-agent}
@@ -18,7 +19,8 @@ READY_LINE=KVM-AGENT-GUEST-READY
 STAMP=$OUTDIR/build-linux-guest.sha256
 SCRIPT_HASH=$(sha256sum "$SELF" | cut -d' ' -f1)
 if [ -s "$OUTDIR/vmlinuz" ] && [ -s "$OUTDIR/initramfs.gz" ] \
-   && [ "$(cat "$STAMP" 2>/dev/null)" = "$SCRIPT_HASH" ]; then
+   && [ "$(cat "$STAMP" 2>/dev/null)" = "$SCRIPT_HASH" ] \
+   && ! [ "$OUTDIR/initramfs.gz" -nt "$STAMP" ] && ! [ "$OUTDIR/vmlinuz" -nt "$STAMP" ]; then
     echo "build-linux-guest: up to date in $OUTDIR"
     exit 0
 fi
@@ -136,7 +138,7 @@ insmod /lib/modules/evdev.ko
 insmod /lib/modules/button.ko
 mdev -s
 hostname kvm-agent-guest
-for m in$MODULE_FILES; do insmod /lib/modules/\$m; done
+for m in $MODULE_FILES; do insmod /lib/modules/\$m; done
 ip link set lo up
 ip link set eth0 up 2>/dev/null && ip addr add 10.0.2.15/24 dev eth0
 # An 8 MiB ext2 file system on a loop device: the guest agent's file system figures.
