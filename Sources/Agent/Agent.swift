@@ -46,6 +46,9 @@ public enum Agent {
         let collector = Collector(
             hypervisor: hypervisor, store: store, options: collectorOptions,
             probeHost: { hostProbe.probe() }, telemetry: telemetry, logger: logger)
+        let guestAgent = configuration.collector.guestAgentInterval.map {
+            GuestAgentCollector(collector: collector, source: hypervisor, interval: $0)
+        }
         let supervisor = ConnectionSupervisor(
             uri: configuration.libvirtURI, hypervisor: hypervisor, store: store,
             hooks: ConnectionSupervisor.Hooks(
@@ -66,9 +69,14 @@ public enum Agent {
                 connected: { reconnect in
                     telemetry.connected(reconnect: reconnect)
                     collector.requestCollection()
+                    guestAgent?.requestCollection()
                 },
                 disconnected: { _ in telemetry.disconnected() },
-                connectFailed: { telemetry.connectFailed($0) }
+                connectFailed: { telemetry.connectFailed($0) },
+                agentLifecycleEvent: { event in
+                    store.applyAgentLifecycle(event)
+                    if event.connected { guestAgent?.requestCollection() }
+                }
             ).followingStorage(store: store, collector: collector, logger: logger),
             logger: logger)
         let processProbe = ProcessProbe()
@@ -98,6 +106,7 @@ public enum Agent {
         // Everything that calls libvirt (or sd-bus) through the pool runs inside the pool's service, which
         // stops them all before it stops the pool.
         var poolUsers: [any Service] = [supervisor.cancelOnShutdown(), CollectorService(collector: collector)]
+        if let guestAgent { poolUsers.append(GuestAgentService(collector: guestAgent)) }
         if let remediation { poolUsers.append(EngineService(engine: remediation.engine)) }
         poolUsers.append(
             HostServicesProbe(store: store, pool: pool, interval: configuration.collector.interval, logger: logger))

@@ -28,6 +28,9 @@ public struct AgentConfiguration: Sendable {
         public var vmStats = false
         /// `--collector.balloon-period`: the balloon statistics period given to running domains with none.
         public var balloonPeriod: Duration?
+        /// Time between guest agent rounds (`--collector.guest-agent.interval`); nil switches them off
+        /// (`--no-collector.guest-agent`).
+        public var guestAgentInterval: Duration? = .seconds(30)
 
         public init(interval: Duration, timeout: Duration, concurrency: Int = 2, libvirtThreads: Int = 8) {
             self.interval = interval

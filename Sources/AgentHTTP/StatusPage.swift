@@ -26,6 +26,7 @@ struct StatusPage {
         page += host(inventory)
         page += domains(inventory, now: now)
         page += storage(inventory)
+        page += guestFileSystems(inventory)
         page += remediation(actions, now: now)
         page += "<footer>Reloads every \(refreshSeconds) s from the agent's inventory.</footer></body></html>\n"
         return page

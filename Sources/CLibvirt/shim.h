@@ -23,6 +23,14 @@ static inline int kvmshim_register_reboot(virConnectPtr conn,
                                             cb, opaque, freecb);
 }
 
+static inline int kvmshim_register_agent_lifecycle(virConnectPtr conn,
+                                                   virConnectDomainEventAgentLifecycleCallback cb,
+                                                   void *opaque,
+                                                   virFreeCallback freecb) {
+    return virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE,
+                                            VIR_DOMAIN_EVENT_CALLBACK(cb), opaque, freecb);
+}
+
 // VIR_CPU_MAPLEN and VIR_CPU_USABLE are macros too.
 static inline int kvmshim_cpu_maplen(int cpus) { return VIR_CPU_MAPLEN(cpus); }
 

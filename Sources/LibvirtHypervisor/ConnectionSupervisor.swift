@@ -21,17 +21,21 @@ public final class ConnectionSupervisor: Service {
         /// Storage pool (lifecycle and refresh) and virtual network events; on libvirt's event thread too.
         public var storagePoolEvent: @Sendable (StoragePoolEvent) -> Void = { _ in }
         public var networkEvent: @Sendable (NetworkEvent) -> Void = { _ in }
+        /// A guest agent connected or disconnected. Runs on libvirt's event thread: must be quick.
+        public var agentLifecycleEvent: @Sendable (AgentLifecycleEvent) -> Void
 
         public init(
             lifecycleEvent: @escaping @Sendable (LifecycleEvent) -> Void,
             connected: @escaping @Sendable (_ reconnect: Bool) -> Void,
             disconnected: @escaping @Sendable (_ reason: String) -> Void,
-            connectFailed: @escaping @Sendable (ConnectionFailure.Kind) -> Void = { _ in }
+            connectFailed: @escaping @Sendable (ConnectionFailure.Kind) -> Void = { _ in },
+            agentLifecycleEvent: @escaping @Sendable (AgentLifecycleEvent) -> Void = { _ in }
         ) {
             self.lifecycleEvent = lifecycleEvent
             self.connected = connected
             self.disconnected = disconnected
             self.connectFailed = connectFailed
+            self.agentLifecycleEvent = agentLifecycleEvent
         }
     }
 
@@ -166,6 +170,12 @@ public final class ConnectionSupervisor: Service {
                 logger.warning(
                     "no storage pool or network events: listed every collector pass only",
                     metadata: ["uri": "\(uri)", "error": "\(failure)"])
+            }
+            try connection.onAgentLifecycleEvent { info in
+                let ref = DomainRef(uuid: info.uuid, name: info.name)
+                if let event = AgentLifecycleEvent(domain: ref, stateCode: info.state) {
+                    hooks.agentLifecycleEvent(event)
+                }
             }
             let identity = try LibvirtHypervisor.identity(of: connection)
             return (connection, stats, identity, try connection.hostCPUCount())

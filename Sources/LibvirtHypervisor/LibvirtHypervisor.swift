@@ -82,7 +82,7 @@ public final class LibvirtHypervisor: Hypervisor {
     }
 
     /// A handle on `session`'s stats connection.
-    private func handle(_ ref: DomainRef, in session: Session) async throws -> Domain {
+    func handle(_ ref: DomainRef, in session: Session) async throws -> Domain {
         if let domain = session.statsHandles[ref.uuid] { return domain }
         let domain = try await blocking { try session.stats.domain(uuid: ref.uuid) }
         remember(statsHandle: domain, for: ref, lookedUpIn: session.generation)

@@ -74,6 +74,16 @@ struct KVMAgentCommand: AsyncParsableCommand {
                 + "Off unless given."))
     var balloonPeriod: String?
 
+    @Flag(
+        name: .customLong("collector.guest-agent"), inversion: .prefixedNo,
+        help: "Ask running guests' QEMU guest agents for OS, hostname, file systems and addresses.")
+    var guestAgent = true
+
+    @Option(
+        name: .customLong("collector.guest-agent.interval"),
+        help: "Time between guest agent rounds (e.g. 30s); each round reaches into every guest with an agent.")
+    var guestAgentInterval = "30s"
+
     @Option(name: .customLong("log.level"), help: "debug, info, warning or error.")
     var logLevel = "info"
 
@@ -124,6 +134,10 @@ struct KVMAgentCommand: AsyncParsableCommand {
                 try Self.wholeSeconds(balloonPeriod)
             }
         }
+        let guestAgentInterval = try flag("collector.guest-agent.interval") {
+            try FlagValues.duration(self.guestAgentInterval)
+        }
+        configuration.collector.guestAgentInterval = guestAgent ? guestAgentInterval : nil
         configuration.connections = ConnectionLimits(
             readHeaderTimeout: try flag("web.read-header-timeout") { try Self.connectionTimeout(readHeaderTimeout) },
             idleTimeout: try flag("web.idle-timeout") { try Self.connectionTimeout(idleTimeout) },

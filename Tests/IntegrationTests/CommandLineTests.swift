@@ -15,6 +15,7 @@ import Testing
         ("--web.max-connections", "0"), ("--web.max-connections-per-client", "-1"),
         ("--collector.balloon-period", "1500ms"), ("--collector.balloon-period", "0s"),
         ("--collector.balloon-period", "25h"),
+        ("--collector.guest-agent.interval", "soon"),
     ])
     func badFlagValueNamesTheFlag(flag: String, value: String) throws {
         let result = try agent(flag, value)
@@ -32,6 +33,8 @@ import Testing
             "--collector.timeout", "--log.level", "--log.format", "--web.read-header-timeout", "--web.idle-timeout",
             "--web.max-connections", "--web.max-connections-per-client", "--collector.vm", "--no-collector.vm",
             "--collector.balloon-period",
+            "--web.max-connections", "--web.max-connections-per-client", "--collector.guest-agent.interval",
+            "--no-collector.guest-agent",
         ] {
             #expect(help.output.contains(flag))
         }

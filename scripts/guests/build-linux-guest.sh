@@ -2,17 +2,25 @@
 # Usage: scripts/guests/build-linux-guest.sh [OUTDIR]
 #   OUTDIR defaults to /var/lib/libvirt/images/kvm-agent
 # Builds OUTDIR/vmlinuz and OUTDIR/initramfs.gz: a tiny Linux guest (Debian 12
-# cloud kernel + busybox) that honours ACPI shutdown. Everything comes from
-# Debian's apt repositories, nothing else is downloaded. Skips the build when
-# both outputs exist and are newer than this script.
+# cloud kernel + busybox) that honours ACPI shutdown and runs the QEMU guest
+# agent (qemu-ga from Debian's qemu-guest-agent, with its shared libraries) on
+# the virtio-serial port org.qemu.guest_agent.0 when the domain has that channel.
+# Everything comes from Debian's apt repositories, nothing else is downloaded.
+# Skips the build when both outputs exist and were built by this very script
+# (its SHA-256 is kept beside them, and they are not newer than that stamp):
+# comparing the script's time alone let a checkout with an older version of
+# the script keep another version's guest.
 set -euo pipefail
 
 OUTDIR=${1:-/var/lib/libvirt/images/kvm-agent}
 SELF=${BASH_SOURCE[0]}
 READY_LINE=KVM-AGENT-GUEST-READY
 
+STAMP=$OUTDIR/build-linux-guest.sha256
+SCRIPT_HASH=$(sha256sum "$SELF" | cut -d' ' -f1)
 if [ -s "$OUTDIR/vmlinuz" ] && [ -s "$OUTDIR/initramfs.gz" ] \
-   && [ "$OUTDIR/vmlinuz" -nt "$SELF" ] && [ "$OUTDIR/initramfs.gz" -nt "$SELF" ]; then
+   && [ "$(cat "$STAMP" 2>/dev/null)" = "$SCRIPT_HASH" ] \
+   && ! [ "$OUTDIR/initramfs.gz" -nt "$STAMP" ] && ! [ "$OUTDIR/vmlinuz" -nt "$STAMP" ]; then
     echo "build-linux-guest: up to date in $OUTDIR"
     exit 0
 fi
@@ -21,7 +29,8 @@ fi
 source "$(dirname "$0")/../lib/packages.sh"
 # cpio builds the initramfs; busybox-static is the whole guest userland;
 # xz-utils/zstd only matter if a kernel ships compressed modules.
-ensure_packages build-linux-guest cpio busybox-static xz-utils zstd gzip
+# qemu-guest-agent's qemu-ga (and the libraries ldd names) goes into the guest.
+ensure_packages build-linux-guest cpio busybox-static xz-utils zstd gzip qemu-guest-agent
 
 # Pick the concrete kernel package the Debian 12 meta package points at
 # (linux-image-cloud-amd64 -> linux-image-6.1.0-N-cloud-amd64).
@@ -82,12 +91,38 @@ copy_module() {
 }
 copy_module drivers/input/evdev.ko
 copy_module drivers/acpi/button.ko
-# The balloon driver reports the guest's memory figures (swap, faults, caches) that the agent exports;
-# virtio is all modules in the cloud kernel. Loaded in dependency order below.
-VIRTIO_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_balloon"
-for module in $VIRTIO_MODULES; do copy_module "drivers/virtio/$module.ko"; done
+# The balloon driver reports the guest's memory figures (swap, faults, caches) that the agent exports.
+# For the guest agent: virtio-serial (virtio_console) on virtio-pci, virtio-net
+# so the agent has an address to report, loop for a block-backed file system
+# (qemu-ga lists only file systems on block devices, not the initramfs root).
+# In load order: the cloud kernel builds all of these as modules.
+GUEST_AGENT_MODULES="drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko
+  drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci_legacy_dev.ko
+  drivers/virtio/virtio_pci.ko drivers/virtio/virtio_balloon.ko drivers/char/virtio_console.ko net/core/failover.ko
+  drivers/net/net_failover.ko drivers/net/virtio_net.ko drivers/block/loop.ko"
+MODULE_FILES=
+for module in $GUEST_AGENT_MODULES; do
+    copy_module "$module"
+    MODULE_FILES="$MODULE_FILES ${module##*/}"
+done
 
 cp /bin/busybox "$ROOT/bin/busybox"
+
+# qemu-ga and every shared library it links, at the same paths as on the host.
+mkdir -p "$ROOT/usr/sbin"
+cp /usr/sbin/qemu-ga "$ROOT/usr/sbin/qemu-ga"
+for lib in $(ldd /usr/sbin/qemu-ga | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
+    mkdir -p "$ROOT$(dirname "$lib")"
+    cp -L "$lib" "$ROOT$lib"
+done
+# What the agent reports as the guest's OS (guest-get-osinfo reads os-release).
+cat >"$ROOT/etc/os-release" <<'OSREL'
+ID=kvm-agent-test
+NAME="kvm-agent test guest"
+PRETTY_NAME="kvm-agent test guest 1.0"
+VERSION="1.0 (initramfs)"
+VERSION_ID=1.0
+OSREL
 
 # PID 1 of the guest. evdev before button so the power button gets an event
 # device; acpid needs -d (foreground, log to stderr) or it exits for want of
@@ -102,8 +137,27 @@ cat >"$ROOT/init" <<EOF
 export PATH=/bin:/sbin
 insmod /lib/modules/evdev.ko
 insmod /lib/modules/button.ko
-for module in $VIRTIO_MODULES; do insmod /lib/modules/\$module.ko; done
 mdev -s
+hostname kvm-agent-guest
+for m in $MODULE_FILES; do insmod /lib/modules/\$m; done
+ip link set lo up
+ip link set eth0 up 2>/dev/null && ip addr add 10.0.2.15/24 dev eth0
+# An 8 MiB ext2 file system on a loop device: the guest agent's file system figures.
+dd if=/dev/zero of=/tmp/data.img bs=1M count=8 2>/dev/null
+losetup /dev/loop0 /tmp/data.img
+mke2fs -q /dev/loop0 >/dev/null
+mkdir -p /data
+mount -t ext2 /dev/loop0 /data
+dd if=/dev/zero of=/data/filler bs=1M count=2 2>/dev/null
+# udev would name the port; here it is linked by its name from sysfs.
+mkdir -p /dev/virtio-ports /var/run
+for port in /sys/class/virtio-ports/*; do
+    [ -e "\$port/name" ] && ln -sf "/dev/\${port##*/}" "/dev/virtio-ports/\$(cat "\$port/name")"
+done
+if [ -e /dev/virtio-ports/org.qemu.guest_agent.0 ]; then
+    /usr/sbin/qemu-ga -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.0 -t /var/run \
+        </dev/null >/dev/console 2>&1 &
+fi
 mkdir -p /etc/acpi/PWRF
 printf '#!/bin/sh\necho kvm-agent-guest: power button, powering off\npoweroff -f\n' >/etc/acpi/PWRF/00000080
 chmod 755 /etc/acpi/PWRF/00000080
@@ -119,6 +173,7 @@ mkdir -p "$OUTDIR"
 cp "$VMLINUZ" "$OUTDIR/vmlinuz.tmp"
 mv -f "$OUTDIR/vmlinuz.tmp" "$OUTDIR/vmlinuz"
 mv -f "$OUTDIR/initramfs.gz.tmp" "$OUTDIR/initramfs.gz"
+echo "$SCRIPT_HASH" >"$STAMP"
 
 # The qemu process runs as libvirt-qemu: it must be able to read both files.
 chmod 755 "$OUTDIR"

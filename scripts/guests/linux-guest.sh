@@ -4,7 +4,8 @@
 # Prints libvirt domain XML for a tiny Linux guest (OUTDIR/vmlinuz +
 # OUTDIR/initramfs.gz, built by build-linux-guest.sh when missing) that
 # honours ACPI shutdown. Its serial console goes to OUTDIR/NAME.console.log,
-# where it prints KVM-AGENT-GUEST-READY once acpid is listening.
+# where it prints KVM-AGENT-GUEST-READY once acpid is listening. Its QEMU guest
+# agent channel connects once qemu-ga runs (libvirt's agent lifecycle event).
 set -euo pipefail
 
 # shellcheck source=../lib/guest-args.sh
@@ -12,9 +13,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/guest-args.sh"
 guest_args linux-guest "$@"
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-# Build kernel and initramfs if missing or older than the build script (a
-# no-op in milliseconds otherwise); its output goes to stderr so stdout stays
-# pure XML.
+# Build kernel and initramfs if missing or built by another version of the
+# build script (a no-op in milliseconds otherwise); its output goes to stderr
+# so stdout stays pure XML.
 bash "$HERE/build-linux-guest.sh" "$OUTDIR" >&2
 
 # A stable MAC per name (52:54:00 is QEMU's prefix) keeps the XML reproducible.
@@ -63,6 +64,9 @@ cat <<XML
       <source path='$LOG' append='off'/>
       <target type='serial' port='0'/>
     </console>
+    <channel type='unix'>
+      <target type='virtio' name='org.qemu.guest_agent.0'/>
+    </channel>
   </devices>
 </domain>
 XML

@@ -18,6 +18,7 @@ public struct InventoryRenderer: Sendable {
             writeBlocks(domains, into: &writer)
             writeInterfaces(domains, into: &writer)
             writeStorage(inventory, into: &writer)
+            writeGuestAgent(domains, into: &writer)
         }
         return (writer.output, writer.duplicatesDropped)
     }

@@ -19,6 +19,8 @@ public struct DomainEntry: Sendable, Equatable {
     public var lifecycleEvents: [LifecycleCounterKey: Double] = [:]
     /// The last lifecycle event and when it arrived, for the status page.
     public var lastEvent: LastEvent?
+    /// What the guest's own agent reports (see `GuestAgentCollector`).
+    public var guest = GuestView()
 
     public init(ref: DomainRef, state: DomainState, reason: String) {
         self.ref = ref
@@ -31,6 +33,7 @@ public struct DomainEntry: Sendable, Equatable {
         stats = nil
         vcpus = []
         statsTimedOut = timedOut
+        if !state.isActive { guest.reset() }
     }
 }
 

@@ -61,6 +61,7 @@ public final class InventoryStore: Sendable {
             inventory.collectedSinceConnecting = false
             for uuid in inventory.domains.keys {
                 inventory.domains[uuid]?.dropSamples()
+                inventory.domains[uuid]?.guest.reset()
             }
             // Pools and networks carry no counters to keep: the first pass after reconnecting lists them again.
             inventory.storagePools = [:]

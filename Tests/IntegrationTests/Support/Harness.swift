@@ -28,7 +28,7 @@ enum Harness {
 /// Runs the whole agent in-process (supervisor, collector, HTTP) and hands the test an HTTP client.
 func withAgent<T: Sendable>(
     uri: String, interval: Duration = .seconds(60), timeout: Duration = .seconds(2), policy: Policy? = nil,
-    connections: ConnectionLimits = Harness.testClientLimits,
+    connections: ConnectionLimits = Harness.testClientLimits, guestAgentInterval: Duration? = .seconds(30),
     _ body: @Sendable (any TestClientProtocol) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "kvm-agent-test")
@@ -38,6 +38,7 @@ func withAgent<T: Sendable>(
         collector: .init(interval: interval, timeout: timeout))
     configuration.policy = policy
     configuration.connections = connections
+    configuration.collector.guestAgentInterval = guestAgentInterval
     return try await Agent.buildApplication(configuration, logger: logger).test(.live, body)
 }
 
