@@ -66,7 +66,13 @@ public enum Agent {
                     collector.requestCollection()
                 },
                 disconnected: { _ in telemetry.disconnected() },
-                connectFailed: { telemetry.connectFailed($0) }),
+                connectFailed: { telemetry.connectFailed($0) },
+                domainEvent: { event in
+                    DomainEventLog.log(event, to: logger)
+                    store.applyDomainEvent(event)
+                    // A job started or ended: the quick pass reads its figures (or that it is gone) now.
+                    if event.concernsJob { collector.requestRefresh() }
+                }),
             logger: logger)
         let processProbe = ProcessProbe()
         let routes = AgentRoutes(

@@ -24,7 +24,9 @@ struct StatusPage {
 
             """
         page += host(inventory)
+        page += diskErrors(inventory, now: now)
         page += domains(inventory, now: now)
+        page += runningJobs(inventory)
         page += remediation(actions, now: now)
         page += "<footer>Reloads every \(refreshSeconds) s from the agent's inventory.</footer></body></html>\n"
         return page

@@ -18,13 +18,17 @@ public final class ConnectionSupervisor: Service {
         public var disconnected: @Sendable (_ reason: String) -> Void
         /// Every failed attempt to connect, logged or not (the log says a failure once, until its kind changes).
         public var connectFailed: @Sendable (ConnectionFailure.Kind) -> Void
+        /// Disk errors, block thresholds and jobs; runs on libvirt's event thread: must be quick.
+        public var domainEvent: @Sendable (DomainEvent) -> Void
 
         public init(
             lifecycleEvent: @escaping @Sendable (LifecycleEvent) -> Void,
             connected: @escaping @Sendable (_ reconnect: Bool) -> Void,
             disconnected: @escaping @Sendable (_ reason: String) -> Void,
-            connectFailed: @escaping @Sendable (ConnectionFailure.Kind) -> Void = { _ in }
+            connectFailed: @escaping @Sendable (ConnectionFailure.Kind) -> Void = { _ in },
+            domainEvent: @escaping @Sendable (DomainEvent) -> Void = { _ in }
         ) {
+            self.domainEvent = domainEvent
             self.lifecycleEvent = lifecycleEvent
             self.connected = connected
             self.disconnected = disconnected
@@ -144,6 +148,7 @@ public final class ConnectionSupervisor: Service {
     func open(closed: Wakeup) async throws -> Opened {
         let uri = self.uri
         let hooks = self.hooks
+        let logger = self.logger
         return try await hypervisor.blocking {
             let connection = try Connection(uri: uri)
             let stats = try Connection(uri: uri)
@@ -158,6 +163,10 @@ public final class ConnectionSupervisor: Service {
                         detailCode: info.detail,
                         time: Date().timeIntervalSince1970))
             }
+            let refused = connection.onDomainEvents {
+                hooks.domainEvent(DomainEvent($0, time: Date().timeIntervalSince1970))
+            }
+            if !refused.isEmpty { logger.warning("libvirt refused domain events", metadata: ["ids": "\(refused)"]) }
             let identity = try LibvirtHypervisor.identity(of: connection)
             return (connection, stats, identity, try connection.hostCPUCount())
         }

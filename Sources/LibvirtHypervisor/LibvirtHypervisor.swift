@@ -19,7 +19,7 @@ public final class LibvirtHypervisor: Hypervisor {
     /// One pair of connections, from install to uninstall. Handles are cached per session, and a handle
     /// looked up on one session is cached only while that session is still the current one: a lookup that
     /// started before a reconnect must not leave a handle on the old connection in the new session's cache.
-    private struct Session {
+    struct Session {
         /// Tells sessions apart: a new one is installed after every reconnect.
         var generation: UInt64
         var control: Connection
@@ -64,7 +64,7 @@ public final class LibvirtHypervisor: Hypervisor {
         sessions.withLock { $0.current = nil }
     }
 
-    private func current() throws -> Session {
+    func current() throws -> Session {
         guard let session = sessions.withLock({ $0.current }) else { throw NotConnected() }
         return session
     }
@@ -82,7 +82,7 @@ public final class LibvirtHypervisor: Hypervisor {
     }
 
     /// A handle on `session`'s stats connection.
-    private func handle(_ ref: DomainRef, in session: Session) async throws -> Domain {
+    func handle(_ ref: DomainRef, in session: Session) async throws -> Domain {
         if let domain = session.statsHandles[ref.uuid] { return domain }
         let domain = try await blocking { try session.stats.domain(uuid: ref.uuid) }
         remember(statsHandle: domain, for: ref, lookedUpIn: session.generation)

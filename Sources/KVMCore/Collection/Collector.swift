@@ -149,6 +149,7 @@ public final class Collector: Sendable {
         await refreshStaleConfigs()
         let active = store.snapshot().sortedDomains.filter { $0.state.isActive }.map(\.ref)
         let failures = await sample(active)
+        await pollJobs()
         store.passFinished(ticket)
         return failures == 0 ? .success : .partial
     }
@@ -158,6 +159,7 @@ public final class Collector: Sendable {
         await refreshStaleConfigs()
         let unsampled = store.snapshot().sortedDomains.filter { $0.state.isActive && $0.stats == nil }.map(\.ref)
         if !unsampled.isEmpty { _ = await sample(unsampled) }
+        await pollJobs()
     }
 
     private func probeHostIfDue() {

@@ -15,9 +15,14 @@ public protocol Hypervisor: Sendable {
     /// What `virsh vcpuinfo` shows.
     func vcpuInfo(_ domain: DomainRef) async throws -> [VCPUInfo]
     func config(_ domain: DomainRef) async throws -> DomainConfig
+    /// The domain's running job, nil when none runs (`virDomainGetJobStats`).
+    func jobProgress(_ domain: DomainRef) async throws -> JobProgress?
 }
 
 extension Hypervisor {
+    /// Hypervisors without jobs (test fakes) have none running.
+    public func jobProgress(_ domain: DomainRef) async throws -> JobProgress? { nil }
+
     public func domainStats(_ domain: DomainRef, groups: Set<StatsGroup>) async throws -> [String: StatValue] {
         try await bulkStats([domain], groups: groups).first { $0.key.uuid == domain.uuid }?.value ?? [:]
     }

@@ -19,6 +19,10 @@ public struct DomainEntry: Sendable, Equatable {
     public var lifecycleEvents: [LifecycleCounterKey: Double] = [:]
     /// The last lifecycle event and when it arrived, for the status page.
     public var lastEvent: LastEvent?
+    /// I/O errors and block thresholds, from events.
+    public var disk = DiskEvents()
+    /// The running job and the count of finished ones.
+    public var jobs = DomainJobs()
 
     public init(ref: DomainRef, state: DomainState, reason: String) {
         self.ref = ref

@@ -27,6 +27,10 @@ public final class InventoryStore: Sendable {
         update { $0.applyLifecycle(event) }
     }
 
+    public func applyDomainEvent(_ event: DomainEvent) {
+        update { $0.applyDomainEvent(event) }
+    }
+
     /// Takes a ticket for a listing about to start, before the hypervisor is asked.
     public func beginListing(at startedAt: Double) -> ListingTicket {
         state.withLock { $0.beginListing(at: startedAt) }
@@ -61,6 +65,7 @@ public final class InventoryStore: Sendable {
             inventory.collectedSinceConnecting = false
             for uuid in inventory.domains.keys {
                 inventory.domains[uuid]?.dropSamples()
+                inventory.domains[uuid]?.jobs.current = nil
             }
         }
     }
