@@ -43,6 +43,27 @@ struct RealLibvirtdDiskEventsTests {
         }
     }
 
+    /// With error_policy 'report' qemu hands the error to the guest, which keeps running. libvirt then gives
+    /// no reason (measured here: "report due to ", where a pause says "due to enospc"): the label is other.
+    @Test func aReportedErrorIsCountedAndTheGuestRuns() async throws {
+        let guest = try DiskWriterGuest(purpose: "ioreport", fullDisk: true)
+        defer { guest.remove() }
+        let libvirt = try RealLibvirtd.connect()
+        try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(600)) { client in
+            let name = guest.name
+            let domain = try libvirt.define(
+                xml: guest.xml.replacingOccurrences(of: "error_policy='stop'", with: "error_policy='report'"))
+            try await client.expect("definition read", within: .seconds(30)) { $0.knownState(of: name) == "shutoff" }
+            try domain.create()
+            let labels = ["domain": name, "device": "hdb", "reason": "other", "action": "report"]
+            let scrape = try await client.expect("reported I/O error", within: .seconds(60)) {
+                $0.value("kvm_domain_io_errors_total", labels) == 1
+            }
+            #expect(scrape.state(of: name) == "running")
+            #expect(try domain.state().state == 1, "libvirt says running too")
+        }
+    }
+
     @Test func aWritePastTheBlockThresholdIsCounted() async throws {
         let guest = try DiskWriterGuest(purpose: "thresh", fullDisk: false)
         defer { guest.remove() }
