@@ -68,8 +68,7 @@ public enum Agent {
                 disconnected: { _ in telemetry.disconnected() },
                 connectFailed: { telemetry.connectFailed($0) },
                 domainEvent: { event in
-                    DomainEventLog.log(event, to: logger)
-                    store.applyDomainEvent(event)
+                    DomainEventLog.log(event, count: store.applyDomainEvent(event), to: logger)
                     // A job started or ended: the quick pass reads its figures (or that it is gone) now.
                     if event.concernsJob { collector.requestRefresh() }
                 }),

@@ -27,7 +27,9 @@ public final class InventoryStore: Sendable {
         update { $0.applyLifecycle(event) }
     }
 
-    public func applyDomainEvent(_ event: DomainEvent) {
+    /// Applies a disk or job event; returns the count it brought its series to (see `Inventory`).
+    @discardableResult
+    public func applyDomainEvent(_ event: DomainEvent) -> Double {
         update { $0.applyDomainEvent(event) }
     }
 

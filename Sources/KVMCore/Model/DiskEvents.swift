@@ -17,6 +17,12 @@ public struct IOErrorKey: Sendable, Hashable, Comparable {
     public var reason: String
     public var action: String
 
+    public init(device: String, reason: String, action: String) {
+        self.device = device
+        self.reason = reason
+        self.action = action
+    }
+
     public static func < (a: Self, b: Self) -> Bool {
         (a.device, a.reason, a.action) < (b.device, b.reason, b.action)
     }
@@ -26,6 +32,12 @@ public struct LastIOError: Sendable, Equatable {
     public var key: IOErrorKey
     public var sourcePath: String
     public var time: Double
+
+    public init(key: IOErrorKey, sourcePath: String, time: Double) {
+        self.key = key
+        self.sourcePath = sourcePath
+        self.time = time
+    }
 }
 
 public struct ThresholdRecord: Sendable, Equatable {
