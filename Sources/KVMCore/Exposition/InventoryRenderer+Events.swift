@@ -81,8 +81,9 @@ extension InventoryRenderer {
         }
         w.family(
             "kvm_domain_jobs_total", .counter,
-            help: "Jobs that finished, by operation and result (completed, failed; libvirt reports a cancelled job "
-                + "as failed). libvirt tells of migrations, saves and backups; not of dumps." + Self.fromDomainEvents
+            help: "Jobs that finished, by operation and result (completed, failed), from libvirt's job-completed "
+                + "event: sent for migrations and saves only when they succeed, for backups either way (a "
+                + "cancelled backup counts as failed), never for dumps." + Self.fromDomainEvents
         ) { samples in
             for d in domains {
                 for (key, count) in d.jobs.completed.sorted(by: { $0.key < $1.key }) {

@@ -70,10 +70,11 @@ public enum JobOperation: Int, Sendable, CaseIterable {
     }
 }
 
-/// A job's end as `VIR_DOMAIN_EVENT_ID_JOB_COMPLETED` tells it. libvirt sends the event for migrations,
-/// saves and backups (not for dumps); its `success` field says whether the job worked, and is absent where
-/// the event is sent only on success (migration, save). A cancelled job reports success 0: libvirt does not
-/// tell it apart from a failure.
+/// A job's end as `VIR_DOMAIN_EVENT_ID_JOB_COMPLETED` tells it. libvirt 9.0 sends the event for a migration
+/// or a save only when it succeeds (no `success` field), for a backup either way (`success` 0 or 1, and a
+/// cancelled backup is 0), and never for a dump. A failed migration is therefore not counted: learning it
+/// would take a `VIR_DOMAIN_JOB_STATS_COMPLETED` call after the job, which no test here can trigger (no
+/// second host to migrate to; a memory-only dump cannot be aborted, a save of a test guest ends at once).
 public struct JobCompletion: Sendable, Equatable {
     public enum Result: String, Sendable, CaseIterable {
         case completed, failed
