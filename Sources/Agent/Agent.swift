@@ -76,6 +76,11 @@ public enum Agent {
                 agentLifecycleEvent: { event in
                     store.applyAgentLifecycle(event)
                     if event.connected { guestAgent?.requestCollection() }
+                },
+                domainEvent: { event in
+                    DomainEventLog.log(event, count: store.applyDomainEvent(event), to: logger)
+                    // A job started or ended: the quick pass reads its figures (or that it is gone) now.
+                    if event.concernsJob { collector.requestRefresh() }
                 }
             ).followingStorage(store: store, collector: collector, logger: logger),
             logger: logger)

@@ -24,9 +24,11 @@ struct StatusPage {
 
             """
         page += host(inventory)
+        page += diskErrors(inventory, now: now)
         page += domains(inventory, now: now)
         page += storage(inventory)
         page += guestFileSystems(inventory)
+        page += runningJobs(inventory)
         page += remediation(actions, now: now)
         page += "<footer>Reloads every \(refreshSeconds) s from the agent's inventory.</footer></body></html>\n"
         return page

@@ -23,14 +23,18 @@ public final class ConnectionSupervisor: Service {
         public var networkEvent: @Sendable (NetworkEvent) -> Void = { _ in }
         /// A guest agent connected or disconnected. Runs on libvirt's event thread: must be quick.
         public var agentLifecycleEvent: @Sendable (AgentLifecycleEvent) -> Void
+        /// Disk errors, block thresholds and jobs; runs on libvirt's event thread: must be quick.
+        public var domainEvent: @Sendable (DomainEvent) -> Void
 
         public init(
             lifecycleEvent: @escaping @Sendable (LifecycleEvent) -> Void,
             connected: @escaping @Sendable (_ reconnect: Bool) -> Void,
             disconnected: @escaping @Sendable (_ reason: String) -> Void,
             connectFailed: @escaping @Sendable (ConnectionFailure.Kind) -> Void = { _ in },
-            agentLifecycleEvent: @escaping @Sendable (AgentLifecycleEvent) -> Void = { _ in }
+            agentLifecycleEvent: @escaping @Sendable (AgentLifecycleEvent) -> Void = { _ in },
+            domainEvent: @escaping @Sendable (DomainEvent) -> Void = { _ in }
         ) {
+            self.domainEvent = domainEvent
             self.lifecycleEvent = lifecycleEvent
             self.connected = connected
             self.disconnected = disconnected
@@ -177,6 +181,10 @@ public final class ConnectionSupervisor: Service {
                     hooks.agentLifecycleEvent(event)
                 }
             }
+            let refused = connection.onDomainEvents {
+                hooks.domainEvent(DomainEvent($0, time: Date().timeIntervalSince1970))
+            }
+            if !refused.isEmpty { logger.warning("libvirt refused domain events", metadata: ["ids": "\(refused)"]) }
             let identity = try LibvirtHypervisor.identity(of: connection)
             return (connection, stats, identity, try connection.hostCPUCount())
         }

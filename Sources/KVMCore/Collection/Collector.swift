@@ -172,6 +172,7 @@ public final class Collector: Sendable {
         await setMissingBalloonPeriods()
         let active = store.snapshot().sortedDomains.filter { $0.state.isActive }.map(\.ref)
         let failures = await sample(active)
+        await pollJobs()
         let storageListed = await refreshStorage()
         store.passFinished(ticket)
         return failures == 0 && storageListed ? .success : .partial
@@ -182,6 +183,7 @@ public final class Collector: Sendable {
         await refreshStaleConfigs()
         let unsampled = store.snapshot().sortedDomains.filter { $0.state.isActive && $0.stats == nil }.map(\.ref)
         if !unsampled.isEmpty { _ = await sample(unsampled) }
+        await pollJobs()
     }
 
     private func probeHostIfDue() {

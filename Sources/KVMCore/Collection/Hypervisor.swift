@@ -22,12 +22,16 @@ public protocol Hypervisor: Sendable {
     /// Sets how often the running domain's balloon driver reports the guest's memory figures; the
     /// definition is left alone (`--collector.balloon-period`).
     func setMemoryStatsPeriod(_ domain: DomainRef, seconds: Int) async throws
+    /// The domain's running job, nil when none runs (`virDomainGetJobStats`).
+    func jobProgress(_ domain: DomainRef) async throws -> JobProgress?
 }
 
 extension Hypervisor {
     /// Hypervisors that know no storage pools or networks (test doubles) list none.
     public func listStoragePools() async throws -> [StoragePoolEntry] { [] }
     public func listNetworks() async throws -> [NetworkEntry] { [] }
+    /// Hypervisors without jobs (test fakes) have none running.
+    public func jobProgress(_ domain: DomainRef) async throws -> JobProgress? { nil }
 
     public func domainStats(_ domain: DomainRef, groups: Set<StatsGroup>) async throws -> [String: StatValue] {
         try await bulkStats([domain], groups: groups).first { $0.key.uuid == domain.uuid }?.value ?? [:]

@@ -14,6 +14,8 @@ public struct InventoryRenderer: Sendable {
         if inventory.libvirtUp {
             let domains = inventory.sortedDomains
             writeDomains(domains, into: &writer)
+            writeDiskEvents(domains, into: &writer)
+            writeJobs(domains, into: &writer)
             writeVCPUs(domains, into: &writer)
             writeBlocks(domains, into: &writer)
             writeInterfaces(domains, into: &writer)

@@ -21,6 +21,10 @@ public struct DomainEntry: Sendable, Equatable {
     public var lastEvent: LastEvent?
     /// What the guest's own agent reports (see `GuestAgentCollector`).
     public var guest = GuestView()
+    /// I/O errors and block thresholds, from events.
+    public var disk = DiskEvents()
+    /// The running job and the count of finished ones.
+    public var jobs = DomainJobs()
 
     public init(ref: DomainRef, state: DomainState, reason: String) {
         self.ref = ref

@@ -27,6 +27,12 @@ public final class InventoryStore: Sendable {
         update { $0.applyLifecycle(event) }
     }
 
+    /// Applies a disk or job event; returns the count it brought its series to (see `Inventory`).
+    @discardableResult
+    public func applyDomainEvent(_ event: DomainEvent) -> Double {
+        update { $0.applyDomainEvent(event) }
+    }
+
     /// Takes a ticket for a listing about to start, before the hypervisor is asked.
     public func beginListing(at startedAt: Double) -> ListingTicket {
         state.withLock { $0.beginListing(at: startedAt) }
@@ -62,6 +68,7 @@ public final class InventoryStore: Sendable {
             for uuid in inventory.domains.keys {
                 inventory.domains[uuid]?.dropSamples()
                 inventory.domains[uuid]?.guest.reset()
+                inventory.domains[uuid]?.jobs.current = nil
             }
             // Pools and networks carry no counters to keep: the first pass after reconnecting lists them again.
             inventory.storagePools = [:]
