@@ -117,7 +117,7 @@ public enum Agent {
             HostServicesProbe(store: store, pool: pool, interval: configuration.collector.interval, logger: logger))
         var services: [any Service] = [ThreadPoolService(pool: pool, users: poolUsers, logger: logger)]
         let listening = ReadinessSignal()
-        if let notifier = ServiceNotifier.fromEnvironment() {
+        if configuration.notifiesSystemd, let notifier = ServiceNotifier.fromEnvironment() {
             services.append(
                 SystemdSupervision(
                     notifier: notifier, ready: { await listening.wait() },

@@ -16,6 +16,10 @@ public struct AgentConfiguration: Sendable {
     public var collector: CollectorSettings
     /// The HTTP server's timeouts and connection caps (`--web.read-header-timeout` and the like).
     public var connections = ConnectionLimits()
+    /// Talk to systemd (`READY=1`, `STATUS=`, the watchdog) where `NOTIFY_SOCKET` says it runs the agent. Only
+    /// the CLI sets it: an agent built in-process by a test must not answer to a socket another test has put
+    /// in the process's environment.
+    public var notifiesSystemd = false
     public var version: String
 
     public struct CollectorSettings: Sendable {

@@ -128,6 +128,7 @@ struct KVMAgentCommand: AsyncParsableCommand {
         var configuration = AgentConfiguration(
             listenHost: address.host, listenPort: address.port, telemetryPath: telemetryPath, libvirtURI: libvirtURI,
             collector: .init(interval: interval, timeout: timeout))
+        configuration.notifiesSystemd = true
         configuration.collector.vmStats = collectVM
         if let balloonPeriod {
             configuration.collector.balloonPeriod = try flag("collector.balloon-period") {

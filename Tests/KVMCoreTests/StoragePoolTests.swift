@@ -146,7 +146,7 @@ import Testing
         let loop = Task { await collector.run() }
         defer { loop.cancel() }
         #expect(
-            await eventually(within: .seconds(10)) {
+            await eventually(within: .seconds(30)) {
                 store.snapshot().storagePools.count == 1 && store.snapshot().networks.count == 1
             })
 
@@ -154,14 +154,14 @@ import Testing
         store.applyStoragePoolEvent(StoragePoolEvent(name: "backups", uuid: Self.backups.uuid, kind: .defined))
         collector.requestStorageRefresh()
         #expect(
-            await eventually(within: .seconds(10)) {
+            await eventually(within: .seconds(30)) {
                 store.snapshot().storagePools[Self.backups.uuid]?.availableBytes == 5e9
             })
         var stopped = Self.nat
         stopped.active = false
         hypervisor.setNetworks([stopped])
         collector.requestStorageRefresh()
-        #expect(await eventually(within: .seconds(10)) { store.snapshot().networks[Self.nat.uuid]?.active == false })
+        #expect(await eventually(within: .seconds(30)) { store.snapshot().networks[Self.nat.uuid]?.active == false })
     }
 
     /// A listing taken before an event must not undo it; the listing the event asked for is applied.
