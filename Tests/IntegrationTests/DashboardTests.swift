@@ -107,12 +107,13 @@ extension RealLibvirtdTests {
         try domain.resume()
         #expect(
             try await stack.prometheus.wait(for: "the resumed counter", within: .seconds(30)) {
-                try !instant(#"kvm_domain_lifecycle_events_total{event="resumed"}"#).isEmpty
+                try !instant(#"kvm_domain_lifecycle_events_total{event="resumed", domain=""# + guest.name + #""}"#)
+                    .isEmpty
             })
         try domain.suspend()
         try domain.resume()
-        // This guest's counter, as the annotation asks: other tests' guests on the same libvirtd change theirs
-        // too, and a change seen on one of them said nothing about this one.
+        // This guest's counter in both waits, as the annotation asks: other tests' guests on the same libvirtd
+        // pause and resume too, and their counters said nothing about this one's.
         #expect(
             try await stack.prometheus.wait(for: "a change of the resumed counter", within: .seconds(30)) {
                 try !instant(

@@ -24,6 +24,9 @@ struct Daemon {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var variables = ProcessInfo.processInfo.environment
+        // A test of systemd's notify protocol puts a socket in this process's environment for a moment; a
+        // daemon started by another test meanwhile must not send it anything.
+        for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] { variables[name] = nil }
         variables.merge(environment) { _, new in new }
         let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
