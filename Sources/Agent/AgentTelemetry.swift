@@ -51,7 +51,7 @@ final class AgentTelemetry: CollectorTelemetry {
             descriptor: Self.name(
                 "libvirt_connect_failures", "total",
                 "Failed attempts to connect to libvirt, by reason (permission_denied, unreachable)."),
-            labels: [("reason", kind == .permissionDenied ? "permission_denied" : "unreachable")])
+            labels: [("reason", kind.name)])
     }
 
     private func eventCounter(_ event: String) -> Counter {

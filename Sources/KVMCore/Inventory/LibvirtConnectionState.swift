@@ -6,6 +6,15 @@ public struct ConnectionFailure: Sendable, Equatable {
         case permissionDenied
         /// Anything else: the daemon is down, its socket missing, the attempt timed out.
         case unreachable
+
+        /// The label value both metrics use: the `state` of `kvm_agent_libvirt_connection_state` and the
+        /// `reason` of `kvm_agent_libvirt_connect_failures_total`.
+        public var name: String {
+            switch self {
+            case .permissionDenied: "permission_denied"
+            case .unreachable: "unreachable"
+            }
+        }
     }
 
     public var kind: Kind
@@ -46,8 +55,7 @@ public enum LibvirtConnectionState: Sendable, Equatable {
     public var name: String {
         switch self {
         case .connecting: "connecting"
-        case .permissionDenied: "permission_denied"
-        case .unreachable: "unreachable"
+        case .permissionDenied(let failure), .unreachable(let failure): failure.kind.name
         case .collecting: "collecting"
         case .connected: "connected"
         }
