@@ -162,6 +162,15 @@ mkdir -p /etc/acpi/PWRF
 printf '#!/bin/sh\necho kvm-agent-guest: power button, powering off\npoweroff -f\n' >/etc/acpi/PWRF/00000080
 chmod 755 /etc/acpi/PWRF/00000080
 acpid -d -c /etc/acpi </dev/null >/dev/console 2>&1 &
+# The ready line means "a power-button press now powers off": acpid has opened
+# the button's event device. Printed before that, a press can come and be lost.
+acpid_pid=\$!
+tries=0
+until ls -l /proc/\$acpid_pid/fd 2>/dev/null | grep -q /dev/input/event; do
+    tries=\$((tries + 1))
+    [ \$tries -ge 300 ] && { echo "kvm-agent-guest: acpid has no event device" >/dev/console; break; }
+    usleep 100000
+done
 echo "$READY_LINE kernel=\$(uname -r)" >/dev/console
 while true; do sleep 3600; done
 EOF
