@@ -5,9 +5,20 @@ import Logging
 extension ConnectionSupervisor.Hooks {
     /// Storage pool and network events change the inventory at once (a pool stopped, a network defined) and
     /// ask the collector to list pools and networks again, for the sizes, volumes and leases no event carries.
-    func followingStorage(store: InventoryStore, collector: Collector, logger: Logger) -> Self {
+    /// With a collector switched off its events are left alone, so its families stay absent.
+    func followingStorage(
+        store: InventoryStore, collector: Collector, collectors: Set<CollectorGroup>, logger: Logger
+    ) -> Self {
         var hooks = self
-        hooks.storagePoolEvent = { event in
+        if collectors.contains(.pools) { hooks.storagePoolEvent = Self.poolEvent(store, collector, logger) }
+        if collectors.contains(.networks) { hooks.networkEvent = Self.networkEvent(store, collector, logger) }
+        return hooks
+    }
+
+    private static func poolEvent(_ store: InventoryStore, _ collector: Collector, _ logger: Logger)
+        -> @Sendable (StoragePoolEvent) -> Void
+    {
+        { event in
             // A refresh (`virsh pool-refresh`, or after every volume change) is routine: debug only.
             logger.log(
                 level: event.kind == .refreshed ? .debug : .info, "storage pool event",
@@ -15,13 +26,17 @@ extension ConnectionSupervisor.Hooks {
             store.applyStoragePoolEvent(event)
             collector.requestStorageRefresh()
         }
-        hooks.networkEvent = { event in
+    }
+
+    private static func networkEvent(_ store: InventoryStore, _ collector: Collector, _ logger: Logger)
+        -> @Sendable (NetworkEvent) -> Void
+    {
+        { event in
             logger.info(
                 "network event",
                 metadata: ["network": "\(event.name)", "event": "\(event.kind.map { "\($0)" } ?? "unknown")"])
             store.applyNetworkEvent(event)
             collector.requestStorageRefresh()
         }
-        return hooks
     }
 }

@@ -41,14 +41,15 @@ public enum Agent {
         var collectorOptions = CollectorOptions(
             interval: configuration.collector.interval, timeout: configuration.collector.timeout,
             concurrency: configuration.collector.concurrency)
-        if configuration.collector.vmStats { collectorOptions.statsGroups.insert(.vm) }
+        collectorOptions.collectors = configuration.collector.collectors
         collectorOptions.balloonPeriod = configuration.collector.balloonPeriod
         let collector = Collector(
             hypervisor: hypervisor, store: store, options: collectorOptions,
             probeHost: { hostProbe.probe() }, telemetry: telemetry, logger: logger)
-        let guestAgent = configuration.collector.guestAgentInterval.map {
-            GuestAgentCollector(collector: collector, source: hypervisor, interval: $0)
-        }
+        let guestAgent =
+            configuration.collector.collectors.contains(.guestAgent)
+            ? GuestAgentCollector(
+                collector: collector, source: hypervisor, interval: configuration.collector.guestAgentInterval) : nil
         let supervisor = ConnectionSupervisor(
             uri: configuration.libvirtURI, hypervisor: hypervisor, store: store,
             hooks: ConnectionSupervisor.Hooks(
@@ -82,7 +83,8 @@ public enum Agent {
                     // A job started or ended: the quick pass reads its figures (or that it is gone) now.
                     if event.concernsJob { collector.requestRefresh() }
                 }
-            ).followingStorage(store: store, collector: collector, logger: logger),
+            ).followingStorage(
+                store: store, collector: collector, collectors: configuration.collector.collectors, logger: logger),
             logger: logger)
         let processProbe = ProcessProbe()
         let routes = AgentRoutes(

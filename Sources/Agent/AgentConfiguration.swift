@@ -1,3 +1,4 @@
+import KVMCore
 import Remediation
 import WebSecurity
 
@@ -28,13 +29,13 @@ public struct AgentConfiguration: Sendable {
         public var concurrency: Int
         /// Threads that run blocking libvirt calls; it bounds how many calls can be stuck at once.
         public var libvirtThreads: Int
-        /// `--collector.vm`: ask for KVM's per-VM counters (the `vm` group), a monitor call per domain.
-        public var vmStats = false
+        /// The collectors switched on (`--[no-]collector.NAME`); `vm` is off unless asked for.
+        public var collectors = CollectorGroup.defaults
         /// `--collector.balloon-period`: the balloon statistics period given to running domains with none.
         public var balloonPeriod: Duration?
-        /// Time between guest agent rounds (`--collector.guest-agent.interval`); nil switches them off
-        /// (`--no-collector.guest-agent`).
-        public var guestAgentInterval: Duration? = .seconds(30)
+        /// Time between guest agent rounds (`--collector.guest-agent.interval`), when the `guest-agent`
+        /// collector is on.
+        public var guestAgentInterval: Duration = .seconds(30)
 
         public init(interval: Duration, timeout: Duration, concurrency: Int = 2, libvirtThreads: Int = 8) {
             self.interval = interval

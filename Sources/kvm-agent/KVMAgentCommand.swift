@@ -59,12 +59,8 @@ struct KVMAgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("collector.timeout"), help: "Deadline of each libvirt call (e.g. 5s).")
     var timeout = "5s"
 
-    @Flag(
-        name: .customLong("collector.vm"), inversion: .prefixedNo,
-        help: ArgumentHelp(
-            "KVM's per-VM counters (libvirt's vm group: TLB flushes, large page mappings): a QEMU monitor call "
-                + "per running domain and pass."))
-    var collectVM = false
+    @OptionGroup(title: "Collectors")
+    var collectors: CollectorFlags
 
     @Option(
         name: .customLong("collector.balloon-period"),
@@ -73,11 +69,6 @@ struct KVMAgentCommand: AsyncParsableCommand {
                 + "so that the guest's memory figures move; changes the running guests, not their definitions. "
                 + "Off unless given."))
     var balloonPeriod: String?
-
-    @Flag(
-        name: .customLong("collector.guest-agent"), inversion: .prefixedNo,
-        help: "Ask running guests' QEMU guest agents for OS, hostname, file systems and addresses.")
-    var guestAgent = true
 
     @Option(
         name: .customLong("collector.guest-agent.interval"),
@@ -129,16 +120,15 @@ struct KVMAgentCommand: AsyncParsableCommand {
             listenHost: address.host, listenPort: address.port, telemetryPath: telemetryPath, libvirtURI: libvirtURI,
             collector: .init(interval: interval, timeout: timeout))
         configuration.notifiesSystemd = true
-        configuration.collector.vmStats = collectVM
+        configuration.collector.collectors = collectors.enabled
         if let balloonPeriod {
             configuration.collector.balloonPeriod = try flag("collector.balloon-period") {
                 try Self.wholeSeconds(balloonPeriod)
             }
         }
-        let guestAgentInterval = try flag("collector.guest-agent.interval") {
+        configuration.collector.guestAgentInterval = try flag("collector.guest-agent.interval") {
             try FlagValues.duration(self.guestAgentInterval)
         }
-        configuration.collector.guestAgentInterval = guestAgent ? guestAgentInterval : nil
         configuration.connections = ConnectionLimits(
             readHeaderTimeout: try flag("web.read-header-timeout") { try Self.connectionTimeout(readHeaderTimeout) },
             idleTimeout: try flag("web.idle-timeout") { try Self.connectionTimeout(idleTimeout) },

@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import KVMCore
 import Testing
 
 /// The executable's flags, run as a user would run it.
@@ -31,12 +32,10 @@ import Testing
         for flag in [
             "--web.listen-address", "--web.telemetry-path", "--libvirt.uri", "--collector.interval",
             "--collector.timeout", "--log.level", "--log.format", "--web.read-header-timeout", "--web.idle-timeout",
-            "--web.max-connections", "--web.max-connections-per-client", "--collector.vm", "--no-collector.vm",
-            "--collector.balloon-period",
-            "--web.max-connections", "--web.max-connections-per-client", "--collector.guest-agent.interval",
-            "--no-collector.guest-agent",
-        ] {
-            #expect(help.output.contains(flag))
+            "--web.max-connections", "--web.max-connections-per-client", "--collector.balloon-period",
+            "--collector.guest-agent.interval",
+        ] + CollectorGroup.allCases.flatMap({ ["--collector.\($0.rawValue)", "--no-collector.\($0.rawValue)"] }) {
+            #expect(help.output.contains(flag), "\(flag) missing from --help")
         }
     }
 

@@ -72,7 +72,9 @@ import Testing
     }
 
     @Test func groupsPresentFollowTheMarkers() {
-        #expect(decoder.groupsPresent(in: Fixtures.fullRecord(cpuSeconds: 1)) == StatsGroup.defaults)
+        #expect(
+            decoder.groupsPresent(in: Fixtures.fullRecord(cpuSeconds: 1))
+                == StatsGroup.asked(for: CollectorGroup.defaults))
         #expect(decoder.groupsPresent(in: ["state.state": .int(1), "state.reason": .int(1)]) == [.state])
         #expect(decoder.groupsPresent(in: ["cpu.time": .uint(1), "net.count": .uint(0)]) == [.cpuTotal, .interface])
         #expect(decoder.groupsPresent(in: [:]).isEmpty)

@@ -70,7 +70,7 @@ import Testing
         #expect(await plain.collectOnce() == .success)
         #expect(!plain.fake.groupsAsked.contains(.vm))
         #expect(plain.fake.groupsAsked.isSuperset(of: [.balloon, .vcpu, .cpuTotal]))
-        let withVM = CollectorHarness([silent]) { $0.statsGroups.insert(.vm) }
+        let withVM = CollectorHarness([silent]) { $0.collectors.insert(.vm) }
         #expect(await withVM.collectOnce() == .success)
         #expect(withVM.fake.groupsAsked.contains(.vm))
     }

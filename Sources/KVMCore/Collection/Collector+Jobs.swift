@@ -6,6 +6,7 @@ extension Collector {
     /// domain, none for the rest, so a host without jobs pays nothing. A domain whose calls are stuck is not
     /// asked; a domain that stopped loses its job figures.
     func pollJobs() async {
+        guard options.collectors.contains(.jobs) else { return }
         let domains = store.snapshot().domains.values
         let stale = domains.filter { !$0.state.isActive && $0.jobs.current != nil }.map(\.ref.uuid)
         if !stale.isEmpty {

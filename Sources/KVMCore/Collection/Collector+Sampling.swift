@@ -22,7 +22,9 @@ extension Collector {
             guard let params = records[ref.uuid] else { return (ref, .timedOut) }
             do {
                 let stats = try await self.complete(ref, params, config: configs[ref.uuid] ?? nil)
-                let vcpus = try await self.call("vcpuinfo", key: ref.uuid) { try await $0.vcpuInfo(ref) }
+                let vcpus =
+                    self.options.collectors.contains(.vcpuinfo)
+                    ? try await self.call("vcpuinfo", key: ref.uuid) { try await $0.vcpuInfo(ref) } : []
                 return (ref, .sampled(stats, vcpus))
             } catch is DeadlineExceeded {
                 return (ref, .timedOut)
@@ -126,14 +128,15 @@ extension Collector {
         if config?.domainType != "kvm" { stats.dropKVMFigures() }
         stats.vcpusMaximum = stats.vcpusMaximum ?? config?.vcpusMaximum
         stats.memoryMaximumBytes = stats.memoryMaximumBytes ?? config?.memoryMaximumBytes
-        if !present.contains(.block) {
+        let wanted = options.statsGroups
+        if wanted.contains(.block), !present.contains(.block) {
             for disk in config?.disks ?? [] {
                 if let block = try await optionalDevice({ try await $0.blockStats(ref, device: disk.target) }, ref) {
                     stats.blocks.append(block)
                 }
             }
         }
-        if !present.contains(.interface) {
+        if wanted.contains(.interface), !present.contains(.interface) {
             for device in (config?.interfaces ?? []).compactMap(\.target) {
                 if let net = try await optionalDevice({ try await $0.interfaceStats(ref, device: device) }, ref) {
                     stats.interfaces.append(net)

@@ -5,7 +5,7 @@ extension Collector {
     static let poolsKey = "*storage_pools"
     static let networksKey = "*networks"
 
-    /// Lists storage pools and virtual networks under the per-call deadline and applies what came back,
+    /// Lists storage pools and virtual networks (those whose collectors are on) under the per-call deadline and applies what came back,
     /// unless an event arrived meanwhile (it has asked for another listing). A listing still stuck from an
     /// earlier pass is not asked again. Returns false when either could not be listed; the inventory then
     /// keeps the last listing, which the next pass corrects.
@@ -13,11 +13,17 @@ extension Collector {
     func refreshStorage() async -> Bool {
         guard store.snapshot().libvirtUp else { return false }
         let ticket = store.beginStorageListing()
-        let poolsListed = await list("list storage pools", key: Self.poolsKey) {
-            self.store.applyStoragePools(try await $0.listStoragePools(), ticket: ticket)
+        var poolsListed = true
+        var networksListed = true
+        if options.collectors.contains(.pools) {
+            poolsListed = await list("list storage pools", key: Self.poolsKey) {
+                self.store.applyStoragePools(try await $0.listStoragePools(), ticket: ticket)
+            }
         }
-        let networksListed = await list("list networks", key: Self.networksKey) {
-            self.store.applyNetworks(try await $0.listNetworks(), ticket: ticket)
+        if options.collectors.contains(.networks) {
+            networksListed = await list("list networks", key: Self.networksKey) {
+                self.store.applyNetworks(try await $0.listNetworks(), ticket: ticket)
+            }
         }
         return poolsListed && networksListed
     }

@@ -15,8 +15,10 @@ public struct CollectorOptions: Sendable {
     /// Overrunning calls the collector lets run on before it stops asking suspect domains; kept below
     /// libvirtd's per-client request limit so the listing and healthy domains still get through.
     public var maximumAbandonedCalls = 3
-    /// The bulk statistics groups asked for; `vm` is added by `--collector.vm`.
-    public var statsGroups = StatsGroup.defaults
+    /// The collectors switched on (`--[no-]collector.NAME`).
+    public var collectors = CollectorGroup.defaults
+    /// The bulk statistics groups asked for.
+    var statsGroups: Set<StatsGroup> { StatsGroup.asked(for: collectors) }
     /// `--collector.balloon-period`: the statistics period given to running domains whose balloon has none;
     /// nil leaves guests alone.
     public var balloonPeriod: Duration?

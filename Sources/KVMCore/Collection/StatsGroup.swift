@@ -10,8 +10,13 @@ public enum StatsGroup: String, Sendable, CaseIterable, Hashable {
     /// asked for only with `--collector.vm`.
     case vm
 
-    /// The groups the collector asks for unless told otherwise.
-    public static let defaults: Set<StatsGroup> = Set(allCases).subtracting([.vm])
+    /// The groups asked for whatever collectors are switched off: state, CPU, memory and vCPU figures.
+    static let base: Set<StatsGroup> = [.state, .cpuTotal, .balloon, .vcpu]
+
+    /// The groups asked for when `collectors` are on.
+    static func asked(for collectors: Set<CollectorGroup>) -> Set<StatsGroup> {
+        base.union(collectors.compactMap(\.statsGroup))
+    }
 
     /// The key whose presence shows the driver reported the group at all; the `vm` group has none, its
     /// fields are whatever the hypervisor reports.

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import KVMCore
 import Logging
 import NIOCore
 import Remediation
@@ -28,7 +29,8 @@ enum Harness {
 /// Runs the whole agent in-process (supervisor, collector, HTTP) and hands the test an HTTP client.
 func withAgent<T: Sendable>(
     uri: String, interval: Duration = .seconds(60), timeout: Duration = .seconds(2), policy: Policy? = nil,
-    connections: ConnectionLimits = Harness.testClientLimits, guestAgentInterval: Duration? = .seconds(30),
+    connections: ConnectionLimits = Harness.testClientLimits, guestAgentInterval: Duration = .seconds(30),
+    collectors: Set<CollectorGroup> = CollectorGroup.defaults,
     _ body: @Sendable (any TestClientProtocol) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "kvm-agent-test")
@@ -39,6 +41,7 @@ func withAgent<T: Sendable>(
     configuration.policy = policy
     configuration.connections = connections
     configuration.collector.guestAgentInterval = guestAgentInterval
+    configuration.collector.collectors = collectors
     return try await Agent.buildApplication(configuration, logger: logger).test(.live, body)
 }
 

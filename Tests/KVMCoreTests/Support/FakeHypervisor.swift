@@ -173,10 +173,11 @@ final class FakeHypervisor: Hypervisor {
             var records: [DomainRef: [String: StatValue]] = [:]
             for ref in domains {
                 guard let domain = state.domains[ref.uuid] else { continue }
+                let record = Self.only(groups, of: domain.record)
                 switch (behaviour, hung.contains(ref.uuid)) {
                 case (.skips, true): continue
-                case (.answersWithoutJobFigures, true): records[domain.ref] = Self.withoutJobFigures(domain.record)
-                default: records[domain.ref] = domain.record
+                case (.answersWithoutJobFigures, true): records[domain.ref] = Self.withoutJobFigures(record)
+                default: records[domain.ref] = record
                 }
             }
             return records
@@ -184,7 +185,18 @@ final class FakeHypervisor: Hypervisor {
     }
 
     func domainStats(_ domain: DomainRef, groups: Set<StatsGroup>) async throws -> [String: StatValue] {
-        try await answer(.domainStats, domain) { $0.record }
+        try await answer(.domainStats, domain) { Self.only(groups, of: $0.record) }
+    }
+
+    /// The fields of the groups asked for, as libvirt answers: a group's fields start with its prefix.
+    static func only(_ groups: Set<StatsGroup>, of record: [String: StatValue]) -> [String: StatValue] {
+        let prefixes: [String: StatsGroup] = [
+            "state": .state, "cpu": .cpuTotal, "balloon": .balloon, "vcpu": .vcpu, "net": .interface,
+            "block": .block, "vm": .vm,
+        ]
+        return record.filter { key, _ in
+            prefixes[String(key.prefix { $0 != "." })].map(groups.contains) ?? true
+        }
     }
 
     func basicInfo(_ domain: DomainRef) async throws -> DomainBasicInfo {
