@@ -69,11 +69,26 @@ extension RealLibvirtdTests {
             xml: guest.xml.replacingOccurrences(
                 of: "</devices>", with: "<interface type='ethernet'><model type='virtio'/></interface></devices>"))
         try domain.create()
+        // A guest with a QEMU guest agent for the guest panels, and a defined-only nova instance for the
+        // orchestrator ones.
+        let withAgent = try Guest(.linux, purpose: "dash-agent")
+        defer { withAgent.remove() }
+        try withAgent.define(on: libvirt).create()
+        let nova = try Guest(.halted, purpose: "dash-nova")
+        defer { nova.remove() }
+        _ = try libvirt.define(
+            xml: nova.xml.replacingOccurrences(
+                of: "</name>",
+                with: #"</name><metadata><nova:instance xmlns:nova="http://openstack.org/xmlns/libvirt/nova/1.1">"#
+                    + #"<nova:name>dash</nova:name><nova:flavor name="m1.tiny"/><nova:owner>"#
+                    + #"<nova:project uuid="3c1d2b7e0100">kvm-agent-tests</nova:project></nova:owner></nova:instance>"#
+                    + "</metadata>"))
         let fixture = try RemediationFixture(
             domains: [guest.name],
             rules: "  - name: r\n    alertname: Rehearsal\n    action: shutdown\n    dry_run: true\n")
         defer { fixture.remove() }
-        let agent = try AgentProcess(policy: fixture.policyPath, extra: ["--collector.interval", "1s"])
+        let agent = try AgentProcess(
+            policy: fixture.policyPath, extra: ["--collector.interval", "1s", "--collector.guest-agent.interval", "1s"])
         defer { agent.kill() }
         try await agent.waitUntilReady(domain: guest.name)
         // One decision, so that the decision counter has a series.
@@ -122,11 +137,19 @@ extension RealLibvirtdTests {
                 ).isEmpty
             })
 
+        // The guest agent answers once the Linux guest has booted, which on a loaded machine takes a while.
+        #expect(
+            try await stack.prometheus.wait(for: "the guest agent's file systems", within: .seconds(120)) {
+                try !instant(#"kvm_domain_guest_filesystem_size_bytes{domain=""# + withAgent.name + #""}"#).isEmpty
+            })
+
         let (queries, variables) = try Self.dashboardQueries()
         let instance = "127.0.0.1:\(agent.port)"
         func substitute(_ expr: String) -> String {
             expr.replacingOccurrences(of: "$instance", with: instance)
-                .replacingOccurrences(of: "$domain", with: guest.name)
+                .replacingOccurrences(
+                    of: "$domain", with: [guest.name, withAgent.name, nova.name].joined(separator: "|")
+                )
                 .replacingOccurrences(of: "$__rate_interval", with: "5s")
         }
         // Valid PromQL, offline: every query as a recording rule for promtool.

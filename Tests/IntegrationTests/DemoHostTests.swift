@@ -25,6 +25,14 @@ import Testing
             #expect(centos.labels["os_variant"] == "http://centos.org/centos/7.0")
             #expect(centos.labels["persistent"] == "true")
             #expect(scrape.value("kvm_domain_vcpus", ["domain": "vm_centos7"]) == 2)
+            // One domain is a nova instance: its orchestrator's names, on one series of its own.
+            #expect(
+                scrape.series("kvm_domain_orchestrator_info").map(\.labels) == [
+                    [
+                        "domain": "win2019", "orchestrator": "nova", "instance_name": "ad-dc-2", "project": "infra",
+                        "project_id": "2b7e6f1a9c3d4e5f8a0b1c2d3e4f5a6b", "user": "ops", "flavor": "w1.large",
+                    ]
+                ])
             #expect(scrape.value("kvm_domain_memory_maximum_bytes", ["domain": "vm_centos7"]) == Double(1 << 30))
             #expect(
                 scrape.value("kvm_domain_block_info", ["domain": "vm_centos7", "device": "vda", "bus": "virtio"]) == 1)

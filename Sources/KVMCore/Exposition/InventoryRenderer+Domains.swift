@@ -14,6 +14,20 @@ extension InventoryRenderer {
             }
         }
         w.family(
+            "kvm_domain_orchestrator_info", .gauge,
+            help: "The orchestrator that owns the domain (nova, ovirt) and the instance, project, user and flavor "
+                + "its metadata names, for joining on domain; absent for domains no orchestrator owns."
+        ) { samples in
+            for d in domains {
+                guard let o = d.config?.orchestration else { continue }
+                samples.add(
+                    [
+                        "domain": d.ref.name, "orchestrator": o.system, "instance_name": o.instanceName,
+                        "project": o.project, "project_id": o.projectID, "user": o.user, "flavor": o.flavor,
+                    ], 1)
+            }
+        }
+        w.family(
             "kvm_domain_state", .gauge,
             help: "1 for the domain's current state, 0 for the others." + Self.fromEvents
         ) { samples in

@@ -39,17 +39,13 @@ public struct DomainConfig: Sendable, Equatable {
     public var interfaces: [Interface] = []
     public var persistent = true
     public var autostart = false
-    /// The management system that owns the domain (`nova`, `ovirt`), from its metadata namespace.
-    public var orchestrator: String?
+    /// The management system that owns the domain and what it says about it, from the domain's metadata.
+    public var orchestration: Orchestration?
     /// `<kvm-agent:remediation allow="yes"/>` in the domain's metadata: the owner opted in to remediation.
     public var remediationOptIn = false
 
     /// The metadata namespace of kvm-agent's own opt-in element.
     public static let remediationNamespace = "https://kvm-agent.dev/xmlns/remediation/1.0"
-    static let orchestratorNamespaces = [
-        ("http://openstack.org/xmlns/libvirt/nova/", "nova"), ("http://ovirt.org/vm/", "ovirt"),
-    ]
-
     public init() {}
 
     public struct ParseError: Error, CustomStringConvertible {
@@ -78,8 +74,9 @@ public struct DomainConfig: Sendable, Equatable {
         osVariant = metadata.first { $0.localName == "libosinfo" }?.child("os")?.attr("id") ?? ""
         for element in metadata {
             let namespace = element.uri ?? ""
-            if let owner = Self.orchestratorNamespaces.first(where: { namespace.hasPrefix($0.0) }) {
-                orchestrator = owner.1
+            // oVirt writes two elements, nova may write more than its instance: the one that names most wins.
+            if let found = Orchestration(metadata: element), orchestration?.instanceName.isEmpty ?? true {
+                orchestration = found
             }
             if namespace == Self.remediationNamespace, element.localName == "remediation" {
                 remediationOptIn = ["yes", "true"].contains(element.attr("allow")?.lowercased() ?? "")
@@ -147,15 +144,15 @@ func parseXMLDocument(_ xml: String) throws -> XMLDocument {
 
 extension XMLElement {
     /// Child elements named `localName`, or all child elements for "".
-    fileprivate func children(_ localName: String) -> [XMLElement] {
+    func children(_ localName: String) -> [XMLElement] {
         (children ?? []).compactMap { $0 as? XMLElement }.filter { localName.isEmpty || $0.localName == localName }
     }
 
-    fileprivate func child(_ localName: String) -> XMLElement? {
+    func child(_ localName: String) -> XMLElement? {
         children(localName).first
     }
 
-    fileprivate func attr(_ name: String) -> String? {
+    func attr(_ name: String) -> String? {
         attribute(forName: name)?.stringValue
     }
 }
