@@ -53,9 +53,10 @@ import Testing
 
     /// A second nova element after the instance (or an empty one before it) does not blank what was read.
     @Test func theElementThatNamesTheInstanceWins() throws {
-        let before = try Self.config("<nova:other xmlns:nova=\"http://openstack.org/xmlns/libvirt/nova/1.0\"/>" + Self.nova)
+        let other = #"<nova:other xmlns:nova="http://openstack.org/xmlns/libvirt/nova/1.1"/>"#
+        let before = try Self.config(other + Self.nova)
         #expect(before.orchestration?.instanceName == "web-frontend-1")
-        let after = try Self.config(Self.nova + "<nova:other xmlns:nova=\"http://openstack.org/xmlns/libvirt/nova/1.1\"/>")
+        let after = try Self.config(Self.nova + other)
         #expect(after.orchestration?.instanceName == "web-frontend-1")
     }
 
