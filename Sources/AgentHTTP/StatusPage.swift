@@ -73,6 +73,14 @@ struct StatusPage {
         }
     }
 
+    /// Under the domain's name, what its orchestrator calls it: `nova: web-1 (shop, m1.small)`.
+    private func orchestration(_ entry: DomainEntry) -> String {
+        guard let o = entry.config?.orchestration else { return "" }
+        let context = [o.project, o.flavor].filter { !$0.isEmpty }.joined(separator: ", ")
+        let name = [o.instanceName, context.isEmpty ? "" : "(\(context))"].filter { !$0.isEmpty }.joined(separator: " ")
+        return "<br><small>\(escape(o.system))\(name.isEmpty ? "" : ": " + escape(name))</small>"
+    }
+
     private func domains(_ inventory: Inventory, now: Double) -> String {
         let entries = inventory.sortedDomains
         let running = entries.filter { $0.state == .running }.count
@@ -91,7 +99,7 @@ struct StatusPage {
             let perVCPU = entry.vcpus.map {
                 "<li>\($0.number): CPU \($0.physicalCPU), \($0.state.name), \(String(format: "%.1f", $0.cpuTimeSeconds)) s</li>"
             }.joined()
-            html += "<tr><td>\(escape(entry.ref.name))</td><td>\(state)</td><td>\(event)</td>"
+            html += "<tr><td>\(escape(entry.ref.name))\(orchestration(entry))</td><td>\(state)</td><td>\(event)</td>"
             html +=
                 "<td>\(vcpus.map { String(Int($0)) } ?? "–")</td><td>\(memory.map(Self.bytes) ?? "–")\(memoryNote(entry))</td>"
             html += "<td>\(perVCPU.isEmpty ? "–" : "<ul>\(perVCPU)</ul>")</td></tr>\n"
