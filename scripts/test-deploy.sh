@@ -14,13 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-step() { echo "== $*"; }
-ok() { echo "   ok: $*"; }
-note() { echo "   note: $*"; }
-fail() {
-    echo "   FAIL: $*" >&2
-    exit 1
-}
+# shellcheck source=SCRIPTDIR/lib/report.sh
+source scripts/lib/report.sh
 
 [ "$(id -u)" = 0 ] || fail "run as root (dpkg -i, a system user)"
 if dpkg-query -W -f='${Status}' kvm-agent 2>/dev/null | grep -q 'ok installed'; then

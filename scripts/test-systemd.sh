@@ -17,13 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { echo "== $*"; }
-ok() { echo "   ok: $*"; }
-figure() { echo "   figure: $*"; }
-fail() {
-    echo "   FAIL: $*" >&2
-    exit 1
-}
+# shellcheck source=SCRIPTDIR/lib/report.sh
+source scripts/lib/report.sh
 [ "$(id -u)" = 0 ] || fail "run as root (containers, overlay mounts)"
 
 # shellcheck source=SCRIPTDIR/lib/packages.sh

@@ -11,51 +11,23 @@
 # write crosses it: libvirt's block-threshold event.
 set -euo pipefail
 
+LIB=$(dirname "${BASH_SOURCE[0]}")/../lib
 # shellcheck source=../lib/guest-args.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/guest-args.sh"
+source "$LIB/guest-args.sh"
+# shellcheck source=../lib/boot-sector-guest.sh
+source "$LIB/boot-sector-guest.sh"
 guest_args disk-writer-guest "${@:1:2}"
 DATA=${3:-$OUTDIR/$NAME.data.img}
 
 mkdir -p "$OUTDIR"
-chmod 755 "$OUTDIR"
-IMG=$OUTDIR/$NAME.img
 [ -e "$DATA" ] || truncate -s 1M "$DATA"
 
 # xor ax,ax; mov ds,ax; mov es,ax; mov ax,0x0301 (write 1 sector); mov cx,0x0001
 # (cylinder 0, sector 1); mov dx,0x0081 (head 0, drive 0x81); mov bx,0x7c00 (this
-# sector as the data); int 0x13; cli; hlt; jmp back to hlt. 55 AA at 510.
-tmp=$IMG.tmp.$$
-head -c 512 /dev/zero >"$tmp"
-printf '\x31\xc0\x8e\xd8\x8e\xc0\xb8\x01\x03\xb9\x01\x00\xba\x81\x00\xbb\x00\x7c\xcd\x13\xfa\xf4\xeb\xfd' |
-    dd of="$tmp" bs=1 seek=0 conv=notrunc status=none
-printf '\x55\xaa' | dd of="$tmp" bs=1 seek=510 conv=notrunc status=none
-chmod 644 "$tmp"
-mv -f "$tmp" "$IMG"
-
-cat <<XML
-<domain type='qemu'>
-  <name>$NAME</name>
-  <memory unit='MiB'>64</memory>
-  <currentMemory unit='MiB'>64</currentMemory>
-  <vcpu placement='static'>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <boot dev='hd'/>
-  </os>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
-      <source file='$IMG'/>
-      <target dev='hda' bus='ide'/>
-    </disk>
-    <disk type='file' device='disk'>
+# sector as the data); int 0x13; cli; hlt; jmp back to hlt.
+boot_sector_guest '\x31\xc0\x8e\xd8\x8e\xc0\xb8\x01\x03\xb9\x01\x00\xba\x81\x00\xbb\x00\x7c\xcd\x13\xfa\xf4\xeb\xfd' \
+    "    <disk type='file' device='disk'>
       <driver name='qemu' type='raw' error_policy='stop'/>
       <source file='$DATA'/>
       <target dev='hdb' bus='ide'/>
-    </disk>
-  </devices>
-</domain>
-XML
+    </disk>"
