@@ -47,7 +47,7 @@ public struct AgentRoutes: Sendable {
     /// problem.
     func readiness() -> Response {
         var problems: [String] = []
-        if let problem = store.snapshot().connectionState.readinessProblem { problems.append(problem) }
+        if let problem = store.snapshot().readinessProblem { problems.append(problem) }
         if let problem = remediationProblem() { problems.append(problem) }
         return Self.plainText(
             problems.isEmpty ? .ok : .serviceUnavailable,

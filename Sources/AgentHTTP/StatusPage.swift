@@ -38,7 +38,8 @@ struct StatusPage {
         var rows: [(String, String)] = []
         let state = inventory.connectionState
         if let id = inventory.identity, inventory.libvirtUp {
-            let collecting = state == .collecting ? ", collecting (no pass finished since connecting)" : ""
+            let listing = inventory.listingFailure.map { "; the last domain listing failed: \(escape($0))" } ?? ""
+            let collecting = state == .collecting ? ", collecting (no pass finished since connecting\(listing))" : ""
             rows.append(("libvirt", "<span class=ok>connected</span> to \(escape(id.uri))\(collecting)"))
             rows.append(
                 (

@@ -99,8 +99,13 @@ import Testing
         h.fake.setListingFails(true)
         #expect(await h.collectOnce() == .error)
         #expect(h.store.snapshot().connectionState == .collecting)
+        // /readyz says why it stays collecting.
+        let problem = try #require(h.store.snapshot().readinessProblem)
+        #expect(problem.contains("the last domain listing failed: "), "\(problem)")
         h.fake.setListingFails(false)
         #expect(await h.collectOnce() == .success)
+        #expect(h.store.snapshot().listingFailure == nil)
+        #expect(h.store.snapshot().readinessProblem == nil)
         #expect(h.store.snapshot().connectionState == .connected(running: 1, total: 1))
     }
 

@@ -208,9 +208,11 @@ public final class Collector: Sendable {
             if !store.applyListing(listing, ticket: ticket) {
                 logger.debug("listing superseded by a newer one, not applied")
             }
+            if store.snapshot().listingFailure != nil { store.update { $0.listingFailure = nil } }
             return ticket
         } catch {
             logger.warning("listing domains failed", metadata: ["error": "\(error)"])
+            store.update { $0.listingFailure = "\(error)" }
             return nil
         }
     }

@@ -6,6 +6,9 @@ public struct Inventory: Sendable, Equatable {
     /// Whether a collector pass begun on the current connection has finished: until then the domain list
     /// may be the one from before the connection (or none at all), and the agent is not ready.
     public var collectedSinceConnecting = false
+    /// Why the collector's last domain listing failed on this connection; nil once one works. A connection
+    /// whose listings fail (an ACL that lets the agent connect but not list) stays collecting: this says why.
+    public var listingFailure: String?
     public var identity: HypervisorIdentity?
     public var host: HostCapability?
     /// systemd's view of the libvirt daemons' units; nil where systemd does not answer.

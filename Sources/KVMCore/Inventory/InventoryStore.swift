@@ -54,6 +54,7 @@ public final class InventoryStore: Sendable {
             $0.identity = identity
             $0.connectionFailure = nil
             $0.collectedSinceConnecting = false
+            $0.listingFailure = nil
             $0.listingsBeforeConnecting = $0.listingsBegun
         }
     }
@@ -65,6 +66,7 @@ public final class InventoryStore: Sendable {
             inventory.libvirtUp = false
             inventory.connectionFailure = failure
             inventory.collectedSinceConnecting = false
+            inventory.listingFailure = nil
             for uuid in inventory.domains.keys {
                 inventory.domains[uuid]?.dropSamples()
                 inventory.domains[uuid]?.guest.reset()

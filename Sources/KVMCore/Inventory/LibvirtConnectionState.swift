@@ -89,6 +89,14 @@ public enum LibvirtConnectionState: Sendable, Equatable {
 }
 
 extension Inventory {
+    /// The connection's readiness problem, with the reason where the agent is connected and its listings
+    /// fail; nil once it serves true figures.
+    public var readinessProblem: String? {
+        guard let problem = connectionState.readinessProblem else { return nil }
+        guard connectionState == .collecting, let listingFailure else { return problem }
+        return problem + "; the last domain listing failed: \(listingFailure)"
+    }
+
     public var connectionState: LibvirtConnectionState {
         if libvirtUp {
             guard collectedSinceConnecting else { return .collecting }
