@@ -79,6 +79,7 @@ public enum Agent {
                 },
                 domainEvent: { event in
                     DomainEventLog.log(event, count: store.applyDomainEvent(event), to: logger)
+                    if case .reboot = event.kind { remediation?.engine.observeReset(event.domain) }
                     // A job started or ended: the quick pass reads its figures (or that it is gone) now.
                     if event.concernsJob { collector.requestRefresh() }
                 }

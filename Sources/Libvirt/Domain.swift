@@ -199,5 +199,9 @@ public final class Domain: @unchecked Sendable {
     public func destroy() throws(LibvirtError) { _ = try check(virDomainDestroy(pointer), "virDomainDestroy") }
     public func suspend() throws(LibvirtError) { _ = try check(virDomainSuspend(pointer), "virDomainSuspend") }
     public func resume() throws(LibvirtError) { _ = try check(virDomainResume(pointer), "virDomainResume") }
+    /// A hard reset, like the reset button: the guest's OS is not asked.
+    public func reset() throws(LibvirtError) { _ = try check(virDomainReset(pointer, 0), "virDomainReset") }
+    /// Asks the guest to reboot (the hypervisor's default method: guest agent or ACPI); returns once asked.
+    public func reboot() throws(LibvirtError) { _ = try check(virDomainReboot(pointer, 0), "virDomainReboot") }
     public func undefine() throws(LibvirtError) { _ = try check(virDomainUndefine(pointer), "virDomainUndefine") }
 }

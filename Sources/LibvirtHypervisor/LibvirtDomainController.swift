@@ -29,4 +29,12 @@ public struct LibvirtDomainController: DomainController {
     public func destroy(_ domain: DomainRef) async throws {
         try await hypervisor.withDomain(domain) { try $0.destroy() }
     }
+
+    public func reset(_ domain: DomainRef) async throws {
+        try await hypervisor.withDomain(domain) { try $0.reset() }
+    }
+
+    public func reboot(_ domain: DomainRef) async throws {
+        try await hypervisor.withDomain(domain) { try $0.reboot() }
+    }
 }

@@ -74,6 +74,13 @@ struct Decider {
             return Decision(.nothingToDo, .pausedLeftAlone, "\(entry.ref.name) is \(entry.state.name); rule leaves it")
         case (.shutdown, let state) where !state.isActive:
             return Decision(.nothingToDo, .alreadyShutOff, "\(entry.ref.name) is \(state.name)")
+        case (.reset, let state), (.reboot, let state):
+            // A paused guest is not hung, a crashed one needs more than a reset, a stopped one nothing.
+            guard state == .running || state == .blocked else {
+                return Decision(
+                    .nothingToDo, .notRunning, "\(entry.ref.name) is \(state.name); nothing to \(action.rawValue)")
+            }
+            return nil
         default:
             return nil
         }

@@ -31,6 +31,8 @@ public enum Reason: String, Sendable, Codable, CaseIterable {
     case manualRequest = "manual_request"
     case alreadyRunning = "already_running"
     case alreadyShutOff = "already_shut_off"
+    /// A reset or reboot of a domain that is not running.
+    case notRunning = "not_running"
     case pausedLeftAlone = "paused_left_alone"
     case notThisHost = "not_this_host"
     case noHostLabel = "no_host_label"

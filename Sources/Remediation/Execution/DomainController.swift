@@ -11,6 +11,10 @@ public protocol DomainController: Sendable {
     func shutdown(_ domain: DomainRef) async throws
     /// Immediate power-off.
     func destroy(_ domain: DomainRef) async throws
+    /// A hard reset; the domain keeps running.
+    func reset(_ domain: DomainRef) async throws
+    /// A reboot request to the guest: returns once asked, not once rebooted.
+    func reboot(_ domain: DomainRef) async throws
 }
 
 /// How an executed action ended; the `result` label of `kvm_agent_remediation_actions_total`.
@@ -20,6 +24,9 @@ public enum ActionResult: String, Sendable, Codable, CaseIterable {
     case timeout
     case noop
     case forced
+    /// The call succeeded and the domain is running, but no event confirmed it: a reset on a driver that
+    /// sends no reboot event (libvirt's test driver), or whose event was lost with the connection.
+    case unconfirmed
 }
 
 /// The agent's own metrics for remediation, implemented over the Prometheus registry by the agent.

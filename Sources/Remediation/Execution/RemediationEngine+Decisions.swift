@@ -138,6 +138,8 @@ extension RemediationEngine {
         switch action {
         case .start: state == .paused ? .resume : .start
         case .shutdown: .shutdown
+        case .reset: .reset
+        case .reboot: .reboot
         }
     }
 

@@ -64,6 +64,7 @@ extension RemediationEngine {
             switch plan.operation {
             case .start, .resume: result = try await bringUp(domain, from: current)
             case .shutdown: (result, failure) = try await bringDown(domain, from: current, plan: plan)
+            case .reset, .reboot: (result, failure) = try await restart(domain, from: current, plan: plan)
             }
         } catch {
             result = .failed
@@ -155,6 +156,58 @@ extension RemediationEngine {
             try await self.controller.destroy(domain)
         }
         return forced == .success ? (.forced, nil) : (.failed, "still running after the power-off")
+    }
+
+    /// A reset, or a reboot that falls back to a reset where the plan allows force. Both are confirmed by the
+    /// domain's reset event (QEMU sends one for every system reset, the reset that ends a reboot included).
+    /// A reset that sees no event while the domain keeps running is `unconfirmed`: some drivers (libvirt's
+    /// test driver) send none. A reboot without one timed out: the guest did not act on the request.
+    private func restart(
+        _ domain: DomainRef, from current: DomainState, plan: ActionPlan
+    ) async throws -> (ActionResult, String?) {
+        guard current == .running || current == .blocked else { return (.noop, nil) }
+        guard plan.operation == .reboot else {
+            return try await hardReset(domain, confirmed: .success)
+        }
+        let rebooted = try await confirmReset(domain, within: Self.wait(seconds: plan.shutdownTimeoutSeconds)) {
+            try await self.controller.reboot(domain)
+        }
+        if rebooted { return (.success, nil) }
+        guard plan.forceAfterTimeout else {
+            return (.timeout, "no reset \(wholeSeconds(plan.shutdownTimeoutSeconds)) s after the reboot request")
+        }
+        logger.warning(
+            "reboot timed out, resetting", metadata: ["action_id": "\(plan.id)", "domain": "\(plan.domainName)"])
+        return try await hardReset(domain, confirmed: .forced)
+    }
+
+    /// Resets the domain and waits `limits.startTimeout` for the reset event; `confirmed` is the result then.
+    private func hardReset(_ domain: DomainRef, confirmed: ActionResult) async throws -> (ActionResult, String?) {
+        if try await confirmReset(
+            domain, within: policy.limits.startTimeout, { try await self.controller.reset(domain) })
+        {
+            return (confirmed, nil)
+        }
+        let now = try? await call("state") { try await self.controller.state(domain) }
+        guard now == .running || now == .blocked else {
+            return (.failed, "\(now?.name ?? "state unknown") after the reset")
+        }
+        return (.unconfirmed, "running after the reset, but libvirt sent no reset event")
+    }
+
+    /// Issues `command` and waits for the domain's reset event. Registered before the call, like `confirm`.
+    private func confirmReset(
+        _ domain: DomainRef, within timeout: Duration, _ command: @escaping @Sendable () async throws -> Void
+    ) async throws -> Bool {
+        let timeout = min(timeout, Self.wait(seconds: Self.longestWait))
+        let waiter = waiters.register(domain.uuid, until: [], orReset: true)
+        do {
+            try await call("action", command)
+        } catch {
+            waiters.cancel(waiter)
+            throw error
+        }
+        return await waiters.wait(waiter, upTo: timeout)
     }
 
     /// Issues `command` and waits for the lifecycle event that shows the domain in one of `targets`.

@@ -111,6 +111,12 @@ public final class RemediationEngine: Sendable {
         waiters.observe(event)
     }
 
+    /// Forwards a reset of the domain (libvirt's reboot event) to a reset or reboot waiting for it. Called on
+    /// libvirt's event thread.
+    public func observeReset(_ domain: DomainRef) {
+        waiters.observeReset(domain.uuid)
+    }
+
     /// Decides every alert of a notification. Throws `Unavailable` without deciding anything when libvirt
     /// is unreachable or the decisions cannot be saved.
     public func handle(_ message: WebhookMessage, from origin: RequestOrigin) throws -> [ActionRecord] {

@@ -18,6 +18,10 @@ public struct Policy: Sendable {
 public enum RemediationAction: String, Sendable, Codable, CaseIterable {
     case start
     case shutdown
+    /// A hard reset (`virDomainReset`), for a guest that no longer answers: its OS is not asked.
+    case reset
+    /// A reboot the guest is asked for (`virDomainReboot`: guest agent or ACPI).
+    case reboot
 }
 
 public struct HostSettings: Sendable {
@@ -91,9 +95,9 @@ public struct Rule: Sendable {
     public var matchers: [LabelMatcher] = []
     public var action: RemediationAction
     public var whenPaused = WhenPaused.leave
-    /// Graceful (ACPI) shutdown waits this long for the domain to power off.
+    /// Graceful (ACPI) shutdown waits this long for the domain to power off; a reboot, for its reset.
     public var shutdownTimeout: Duration = .seconds(120)
-    /// Power the domain off when the graceful shutdown times out.
+    /// Power the domain off when the graceful shutdown times out; reset it when a reboot does.
     public var forceAfterTimeout = false
     public var dryRun: Bool?
     public var allowOrchestrated = false

@@ -158,10 +158,12 @@ extension Rule {
         ])
         guard let name = keys["name"] else { throw node.problem("a rule needs a name") }
         guard let alertname = keys["alertname"] else { throw node.problem("a rule needs an alertname") }
-        guard let action = keys["action"] else { throw node.problem("a rule needs an action (start or shutdown)") }
+        guard let action = keys["action"] else {
+            throw node.problem("a rule needs an action (start, shutdown, reset or reboot)")
+        }
         let alertnames = alertname.isList ? try alertname.stringList() : [try alertname.nonEmptyString()]
         guard let kind = RemediationAction(rawValue: try action.string()) else {
-            throw action.problem("must be start or shutdown")
+            throw action.problem("must be start, shutdown, reset or reboot")
         }
         self.init(name: try name.nonEmptyString(), alertnames: alertnames, action: kind)
         for item in try keys["matchers"]?.list() ?? [] {
@@ -179,11 +181,15 @@ extension Rule {
             whenPaused = mode
         }
         if let value = keys["shutdown_timeout"] {
-            guard kind == .shutdown else { throw value.problem("applies to shutdown rules only") }
+            guard kind == .shutdown || kind == .reboot else {
+                throw value.problem("applies to shutdown and reboot rules only")
+            }
             shutdownTimeout = try value.duration(in: DurationBounds.shutdown)
         }
         if let value = keys["force_after_timeout"] {
-            guard kind == .shutdown else { throw value.problem("applies to shutdown rules only") }
+            guard kind == .shutdown || kind == .reboot else {
+                throw value.problem("applies to shutdown and reboot rules only")
+            }
             forceAfterTimeout = try value.bool()
         }
         if let value = keys["dry_run"] { dryRun = try value.bool() }

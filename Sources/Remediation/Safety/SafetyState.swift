@@ -99,6 +99,8 @@ public struct ActionPlan: Codable, Sendable, Equatable {
         case start
         case resume
         case shutdown
+        case reset
+        case reboot
     }
 
     public var id: String

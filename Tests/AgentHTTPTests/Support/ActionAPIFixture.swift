@@ -98,6 +98,8 @@ final class RecordingController: DomainController {
     func resume(_ domain: DomainRef) async throws { record("resume", domain) }
     func shutdown(_ domain: DomainRef) async throws { record("shutdown", domain) }
     func destroy(_ domain: DomainRef) async throws { record("destroy", domain) }
+    func reset(_ domain: DomainRef) async throws { record("reset", domain) }
+    func reboot(_ domain: DomainRef) async throws { record("reboot", domain) }
 }
 
 struct SilentTelemetry: RemediationTelemetry {

@@ -58,6 +58,7 @@ final class EngineHarness: Sendable {
             }
             engine?.observe(event)
         }
+        controller.deliverResets { [weak engine] in engine?.observeReset($0) }
     }
 
     /// A new engine on the same files, clock and inventory, as after the agent restarts.
