@@ -66,7 +66,20 @@ struct Decider {
     }
 
     /// Nothing to do when the domain is already where the action would take it; nil when there is.
-    func stateCheck(_ entry: DomainEntry, action: RemediationAction, whenPaused: Rule.WhenPaused) -> Decision? {
+    func stateCheck(
+        _ entry: DomainEntry, action: RemediationAction, whenPaused: Rule.WhenPaused,
+        recoverCrashed: Rule.RecoverCrashed = .leave
+    ) -> Decision? {
+        // Before the paused cases: resuming a guest that crashed would run it on from the crash.
+        if action == .start, Self.crashedButActive(entry) {
+            guard recoverCrashed == .destroyThenStart else {
+                return Decision(
+                    .skipped, .crashedLeftAlone,
+                    "\(entry.ref.name) is \(entry.state.name) (\(entry.reason)) and still active; a start needs "
+                        + "recover_crashed: destroy_then_start")
+            }
+            return nil
+        }
         switch (action, entry.state) {
         case (.start, .running), (.start, .blocked), (.start, .shutdown):
             return Decision(.nothingToDo, .alreadyRunning, "\(entry.ref.name) is \(entry.state.name)")
@@ -112,6 +125,12 @@ struct Decider {
             )
         }
         return nil
+    }
+
+    /// Crashed with `on_crash` preserve (state crashed), or paused by a crash or a guest panic: libvirt keeps
+    /// such a domain active, so it must be destroyed before it can start.
+    static func crashedButActive(_ entry: DomainEntry) -> Bool {
+        entry.state == .crashed || (entry.state == .paused && ["crashed", "panicked"].contains(entry.reason))
     }
 
     /// A reason when more than the configured share of managed domains is down.

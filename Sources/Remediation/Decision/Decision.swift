@@ -34,6 +34,8 @@ public enum Reason: String, Sendable, Codable, CaseIterable {
     /// A reset or reboot of a domain that is not running.
     case notRunning = "not_running"
     case pausedLeftAlone = "paused_left_alone"
+    /// A start of a domain that crashed but is still active, where the rule does not recover crashed ones.
+    case crashedLeftAlone = "crashed_left_alone"
     case notThisHost = "not_this_host"
     case noHostLabel = "no_host_label"
     case noMatchingRule = "no_matching_rule"

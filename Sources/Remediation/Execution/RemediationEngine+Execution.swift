@@ -55,6 +55,7 @@ extension RemediationEngine {
         var before: DomainState?
         var result = ActionResult.failed
         var failure: String?
+        let steps = ActionSteps()
         logger.info(
             "remediation action started",
             metadata: ["action_id": "\(plan.id)", "domain": "\(plan.domainName)", "action": "\(plan.action.rawValue)"])
@@ -65,6 +66,8 @@ extension RemediationEngine {
             case .start, .resume: result = try await bringUp(domain, from: current)
             case .shutdown: (result, failure) = try await bringDown(domain, from: current, plan: plan)
             case .reset, .reboot: (result, failure) = try await restart(domain, from: current, plan: plan)
+            case .destroyThenStart:
+                (result, failure) = try await recoverCrashed(domain, from: current, plan: plan, steps: steps)
             }
         } catch {
             result = .failed
@@ -73,7 +76,7 @@ extension RemediationEngine {
         if Task.isCancelled { return }
         let after = try? await call("state") { try await self.controller.state(domain) }
         let seconds = (ContinuousClock.now - started).seconds
-        finish(plan, result: result, before: before, after: after, seconds: seconds, failure: failure)
+        finish(plan, result: result, before: before, after: after, seconds: seconds, failure: failure, steps: steps.all)
     }
 
     /// At shutdown, after ``run()`` has returned: the actions still queued or running will not be finished by
@@ -158,6 +161,77 @@ extension RemediationEngine {
         return forced == .success ? (.forced, nil) : (.failed, "still running after the power-off")
     }
 
+    /// A domain that crashed but is still active: destroyed (confirmed by its stopped event), then started
+    /// (confirmed by its started event), each step audited as it ends. One that is shut off by now is only
+    /// started; one running by now is left alone.
+    private func recoverCrashed(
+        _ domain: DomainRef, from current: DomainState, plan: ActionPlan, steps: ActionSteps
+    ) async throws -> (ActionResult, String?) {
+        if current == .running || current == .blocked { return (.noop, nil) }
+        if current != .shutoff {
+            let limit = policy.limits.forceTimeout
+            let destroyed = try await step(.destroy, of: plan, into: steps) {
+                let result = try await self.confirm(domain, becomes: [.shutoff], within: limit) {
+                    try await self.controller.destroy(domain)
+                }
+                return (
+                    result, result == .success ? nil : "still active \(wholeSeconds(limit.seconds)) s after the destroy"
+                )
+            }
+            guard destroyed == .success else { return (.failed, "still active after the destroy; not started") }
+        }
+        let limit = policy.limits.startTimeout
+        let started = try await step(.start, of: plan, into: steps) {
+            let result = try await self.confirm(domain, becomes: [.running], within: limit) {
+                try await self.controller.start(domain)
+            }
+            return (result, result == .success ? nil : "not running \(wholeSeconds(limit.seconds)) s after the start")
+        }
+        return started == .success ? (.success, nil) : (started, "not running after the start")
+    }
+
+    /// Runs one step of a multi-step action and audits how it ended (a libvirt error as `failed`) at once.
+    private func step(
+        _ name: ActionStep.Name, of plan: ActionPlan, into steps: ActionSteps,
+        _ body: () async throws -> (ActionResult, String?)
+    ) async throws -> ActionResult {
+        do {
+            let (result, detail) = try await body()
+            record(ActionStep(name, result, detail), of: plan, into: steps)
+            return result
+        } catch {
+            record(ActionStep(name, .failed, "\(error)"), of: plan, into: steps)
+            throw error
+        }
+    }
+
+    private func record(_ step: ActionStep, of plan: ActionPlan, into steps: ActionSteps) {
+        steps.append(step)
+        var line = AuditRecord(time: clock(), event: .step, source: plan.source, principal: plan.principal)
+        line.actionID = plan.id
+        line.domain = plan.domainName
+        line.domainUUID = plan.domainUUID
+        line.action = plan.action.rawValue
+        line.step = step.name.rawValue
+        line.result = step.result.rawValue
+        line.detail = step.detail
+        // Under `commit`, like every other append: one line at a time, in order.
+        commit.withLock { _ in
+            do {
+                try storage.appendAudit(line)
+                health.record(.auditLog, nil)
+            } catch {
+                health.record(.auditLog, error)
+            }
+        }
+        logger.info(
+            "remediation step",
+            metadata: [
+                "action_id": "\(plan.id)", "domain": "\(plan.domainName)", "step": "\(step.name.rawValue)",
+                "result": "\(step.result.rawValue)",
+            ])
+    }
+
     /// A reset, or a reboot that falls back to a reset where the plan allows force. Both are confirmed by the
     /// domain's reset event (QEMU sends one for every system reset, the reset that ends a reboot included).
     /// A reset that sees no event while the domain keeps running is `unconfirmed`: some drivers (libvirt's
@@ -235,7 +309,7 @@ extension RemediationEngine {
 
     private func finish(
         _ plan: ActionPlan, result: ActionResult, before: DomainState?, after: DomainState?, seconds: Double,
-        failure: String?
+        failure: String?, steps: [ActionStep] = []
     ) {
         let record = commit.withLock { _ in
             let (record, safety) = state.withLock { engine -> (ActionRecord, SafetyState) in
@@ -248,6 +322,7 @@ extension RemediationEngine {
                 record.stateAfter = after?.name
                 record.durationSeconds = seconds
                 record.error = failure
+                record.steps = steps.isEmpty ? nil : steps
                 var safety = engine.safety
                 safety.pending[plan.id] = nil
                 return (record, safety)
@@ -291,6 +366,7 @@ extension RemediationEngine {
         line.durationSeconds = record.durationSeconds
         line.libvirtError = event == .outcome ? record.error : nil
         line.dryRun = record.dryRun
+        line.steps = event == .outcome ? record.steps : nil
         return line
     }
 

@@ -90,11 +90,20 @@ public struct Rule: Sendable {
         case leave
     }
 
+    /// What a start rule does with a domain that crashed but is still active (`on_crash` preserve, or paused
+    /// with reason crashed or panicked), which libvirt refuses to start ("already active").
+    public enum RecoverCrashed: String, Sendable {
+        case leave
+        /// Power it off (confirmed by the stopped event), then start it (confirmed by the started event).
+        case destroyThenStart = "destroy_then_start"
+    }
+
     public var name: String
     public var alertnames: [String]
     public var matchers: [LabelMatcher] = []
     public var action: RemediationAction
     public var whenPaused = WhenPaused.leave
+    public var recoverCrashed = RecoverCrashed.leave
     /// Graceful (ACPI) shutdown waits this long for the domain to power off; a reboot, for its reset.
     public var shutdownTimeout: Duration = .seconds(120)
     /// Power the domain off when the graceful shutdown times out; reset it when a reboot does.

@@ -154,7 +154,7 @@ extension Rule {
     init(_ node: YAMLValue) throws {
         let keys = try node.fields([
             "name", "alertname", "matchers", "action", "when_paused", "shutdown_timeout", "force_after_timeout",
-            "dry_run", "allow_orchestrated", "allow_transient",
+            "dry_run", "allow_orchestrated", "allow_transient", "recover_crashed",
         ])
         guard let name = keys["name"] else { throw node.problem("a rule needs a name") }
         guard let alertname = keys["alertname"] else { throw node.problem("a rule needs an alertname") }
@@ -179,6 +179,13 @@ extension Rule {
                 throw value.problem("must be resume or leave")
             }
             whenPaused = mode
+        }
+        if let value = keys["recover_crashed"] {
+            guard kind == .start else { throw value.problem("applies to start rules only") }
+            guard let mode = RecoverCrashed(rawValue: try value.string()) else {
+                throw value.problem("must be leave or destroy_then_start")
+            }
+            recoverCrashed = mode
         }
         if let value = keys["shutdown_timeout"] {
             guard kind == .shutdown || kind == .reboot else {

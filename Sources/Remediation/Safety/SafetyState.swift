@@ -101,6 +101,7 @@ public struct ActionPlan: Codable, Sendable, Equatable {
         case shutdown
         case reset
         case reboot
+        case destroyThenStart = "destroy_then_start"
     }
 
     public var id: String

@@ -43,6 +43,7 @@ final class FakeController: DomainController {
         /// Domains whose resets send no reset event (libvirt's test driver), and whose guests ignore reboots.
         var silentResets: Set<String> = []
         var ignoresReboot: Set<String> = []
+        var ignoresDestroy: Set<String> = []
         var resetEvents: (@Sendable (DomainRef) -> Void)?
         var startFailures: [String: String] = [:]
         var gates: [String: Gate] = [:]
@@ -81,6 +82,11 @@ final class FakeController: DomainController {
 
     func silenceResets(_ ref: DomainRef) {
         behaviour.withLock { _ = $0.silentResets.insert(ref.uuid) }
+    }
+
+    /// A destroy that returns but leaves the domain as it was (a qemu stuck in uninterruptible I/O).
+    func ignoreDestroy(_ ref: DomainRef) {
+        behaviour.withLock { _ = $0.ignoresDestroy.insert(ref.uuid) }
     }
 
     func ignoreReboot(_ ref: DomainRef) {
@@ -132,7 +138,10 @@ final class FakeController: DomainController {
     }
 
     func start(_ domain: DomainRef) async throws {
+        let crashed = observed.value.states[domain.uuid] == .crashed
         try await act(.start, domain) { uuid, behaviour in
+            // libvirt keeps a domain that crashed with on_crash preserve active.
+            if crashed { throw Failure(description: "Requested operation is not valid: domain is already active") }
             if let message = behaviour.startFailures[uuid] { throw Failure(description: message) }
             return (.running, .started, 0)
         }
@@ -149,7 +158,9 @@ final class FakeController: DomainController {
     }
 
     func destroy(_ domain: DomainRef) async throws {
-        try await act(.destroy, domain) { _, _ in (.shutoff, .stopped, 1) }
+        try await act(.destroy, domain) { uuid, behaviour in
+            behaviour.ignoresDestroy.contains(uuid) ? nil : (.shutoff, .stopped, 1)
+        }
     }
 
     func reset(_ domain: DomainRef) async throws {
