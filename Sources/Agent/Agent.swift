@@ -86,7 +86,7 @@ public enum Agent {
             ).followingStorage(store: store, collector: collector, logger: logger),
             logger: logger)
         let processProbe = ProcessProbe()
-        let routes = AgentRoutes(
+        var routes = AgentRoutes(
             metrics: MetricsSource(
                 store: store, registry: registry, process: { processProbe.sample() },
                 beforeRender: {
@@ -96,6 +96,7 @@ public enum Agent {
             store: store, telemetryPath: configuration.telemetryPath, version: configuration.version,
             recentActions: { remediation?.engine.recentActions(limit: 20) ?? [] },
             remediationProblem: { remediation?.engine.storageProblem() })
+        routes.remediationHolds = { remediation?.engine.holds() ?? [] }
         let router = Router()
         router.add(middleware: RequestCounting { telemetry.httpRequest(endpoint: $0, code: $1) })
         // Basic auth covers every endpoint, except action API requests that bring a bearer token: those are

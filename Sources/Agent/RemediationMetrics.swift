@@ -8,6 +8,7 @@ final class RemediationMetrics: RemediationTelemetry {
     private let quarantined: Gauge
     private let breakerOpen: Gauge
     private let dryRun: Gauge
+    private let budgetSpent: Gauge
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
@@ -23,6 +24,10 @@ final class RemediationMetrics: RemediationTelemetry {
         dryRun = registry.makeGauge(
             descriptor: Self.name(
                 "remediation_dry_run", "", "1 when the policy's global dry run is on (decisions only), else 0."))
+        budgetSpent = registry.makeGauge(
+            descriptor: Self.name(
+                "remediation_restart_budget_spent_domains", "",
+                "Domains that used up their restart budget (limits.max_restarts) and are left alone until released."))
         for action in RemediationAction.allCases {
             for result in ActionResult.allCases { _ = actions(action, result) }
             _ = duration(action)
@@ -70,6 +75,10 @@ final class RemediationMetrics: RemediationTelemetry {
         self.quarantined.set(Double(quarantined))
         self.breakerOpen.set(breakerOpen ? 1.0 : 0.0)
         self.dryRun.set(dryRun ? 1.0 : 0.0)
+    }
+
+    func restartBudgets(spent: Int) {
+        budgetSpent.set(Double(spent))
     }
 
     static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {

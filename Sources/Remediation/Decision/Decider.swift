@@ -101,13 +101,16 @@ struct Decider {
 
     /// Quarantine, breaker, cooldown and rate limit, in that order. Reaching the rate limit quarantines
     /// the domain (recorded in `safety`).
-    func safetyCheck(_ entry: DomainEntry, inventory: Inventory, safety: inout SafetyState, now: Double) -> Decision? {
+    func safetyCheck(
+        _ entry: DomainEntry, action: RemediationAction, inventory: Inventory, safety: inout SafetyState, now: Double
+    ) -> Decision? {
         let uuid = entry.ref.uuid
         let limits = policy.limits
         safety.expireQuarantine(uuid, now: now)
         if safety.isQuarantined(uuid, now: now) {
             return Decision(.skipped, .quarantined, "\(entry.ref.name) is quarantined until released or expired")
         }
+        if let budget = restartBudget(entry, action: action, safety: &safety, now: now) { return budget }
         if let open = breakerOpen(inventory) {
             return Decision(.skipped, .breakerOpen, open)
         }
@@ -131,6 +134,31 @@ struct Decider {
     /// such a domain active, so it must be destroyed before it can start.
     static func crashedButActive(_ entry: DomainEntry) -> Bool {
         entry.state == .crashed || (entry.state == .paused && ["crashed", "panicked"].contains(entry.reason))
+    }
+
+    /// The restart budget, where the policy sets one: restored when the domain stayed up `stable_for` after its
+    /// last restart (until its last state change, or until now while it runs); spent, for good until released,
+    /// when `max_restarts` restarts came without such a stable period.
+    func restartBudget(
+        _ entry: DomainEntry, action: RemediationAction, safety: inout SafetyState, now: Double
+    ) -> Decision? {
+        guard let maxRestarts = policy.limits.maxRestarts, action.isRestart else { return nil }
+        let uuid = entry.ref.uuid
+        let up = entry.state == .running || entry.state == .blocked
+        safety.restoreBudgetIfStable(
+            uuid, upUntil: up ? now : entry.stateChangedAt, stableFor: policy.limits.stableFor.seconds)
+        if let spent = safety.domains[uuid]?.budgetSpentAt {
+            return Decision(
+                .skipped, .restartBudgetSpent,
+                "\(entry.ref.name) used up its \(maxRestarts) restarts \(wholeSeconds(now - spent)) s ago; left alone "
+                    + "until released")
+        }
+        guard (safety.domains[uuid]?.restarts ?? 0) >= maxRestarts else { return nil }
+        safety.spendBudget(uuid, name: entry.ref.name, at: now)
+        return Decision(
+            .skipped, .restartBudgetSpent,
+            "\(maxRestarts) restarts of \(entry.ref.name) without \(wholeSeconds(policy.limits.stableFor.seconds)) s "
+                + "up in between; left alone until released")
     }
 
     /// A reason when more than the configured share of managed domains is down.

@@ -48,6 +48,8 @@ public enum Reason: String, Sendable, Codable, CaseIterable {
     case actionPending = "action_pending"
     case cooldown
     case quarantined
+    /// The domain used up its restart budget (`limits.max_restarts`); left alone until released.
+    case restartBudgetSpent = "restart_budget_spent"
     case breakerOpen = "breaker_open"
     case duplicate
     case forceNotAllowed = "force_not_allowed"

@@ -36,4 +36,41 @@ public protocol RemediationTelemetry: Sendable {
     func status(inProgress: Int, quarantined: Int, breakerOpen: Bool, dryRun: Bool)
     /// Whether `file` (`audit_log` or `state_file`) could be written when last tried; called on each change.
     func storageWritable(_ file: String, _ writable: Bool)
+    /// How many domains have spent their restart budget; called before each scrape renders.
+    func restartBudgets(spent: Int)
+}
+
+extension RemediationTelemetry {
+    public func restartBudgets(spent: Int) {}
+}
+
+/// A domain the agent leaves alone whatever the alerts say, and why: what the status page lists.
+public struct RemediationHold: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case quarantined
+        case restartBudgetSpent = "restart_budget_spent"
+        case maintenance
+    }
+
+    public var domain: String
+    public var uuid: String?
+    public var kind: Kind
+    public var since: Double?
+    /// nil: until released (or, for maintenance, until ended).
+    public var until: Double?
+    public var by: String?
+    public var reason: String?
+
+    public init(
+        domain: String, uuid: String?, kind: Kind, since: Double? = nil, until: Double? = nil, by: String? = nil,
+        reason: String? = nil
+    ) {
+        self.domain = domain
+        self.uuid = uuid
+        self.kind = kind
+        self.since = since
+        self.until = until
+        self.by = by
+        self.reason = reason
+    }
 }

@@ -122,7 +122,7 @@ extension RemediationEngine {
         {
             return nothing
         }
-        return decider.safetyCheck(entry, inventory: inventory, safety: &engine.safety, now: now)
+        return decider.safetyCheck(entry, action: action, inventory: inventory, safety: &engine.safety, now: now)
     }
 
     private func queue(
@@ -134,6 +134,9 @@ extension RemediationEngine {
         record.status = .queued
         engine.safety.recordAction(
             plan.domainUUID, name: plan.domainName, at: now, window: policy.limits.window.seconds)
+        if policy.limits.maxRestarts != nil && plan.action.isRestart {
+            engine.safety.recordRestart(plan.domainUUID, name: plan.domainName, at: now)
+        }
         engine.safety.pending[plan.id] = plan
         engine.queues[plan.domainUUID, default: []].append(plan)
         Self.remember(record, in: &engine)

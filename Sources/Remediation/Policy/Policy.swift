@@ -48,6 +48,16 @@ public struct SafetyLimits: Sendable {
     public var startTimeout: Duration = .seconds(60)
     /// How long a forced power-off may take to be confirmed.
     public var forceTimeout: Duration = .seconds(30)
+    /// Restarts (start, reset, reboot) of one domain before it is left alone until released, like an HA
+    /// manager's `max_restart`; nil: no such budget (the per-window limit still holds).
+    public var maxRestarts: Int?
+    /// A domain that stays up this long after a restart gets its whole budget back.
+    public var stableFor: Duration = .seconds(600)
+}
+
+extension RemediationAction {
+    /// Whether the action counts against the restart budget.
+    public var isRestart: Bool { self != .shutdown }
 }
 
 /// Opens (stopping every action) while more than `maxDownRatio` of the managed domains are down, once there

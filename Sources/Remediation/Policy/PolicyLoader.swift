@@ -83,6 +83,7 @@ extension SafetyLimits {
     init(_ node: YAMLValue) throws {
         let keys = try node.fields([
             "cooldown", "max_actions", "window", "quarantine_for", "concurrency", "start_timeout", "force_timeout",
+            "max_restarts", "stable_for",
         ])
         if let value = keys["cooldown"] { cooldown = try value.duration(in: DurationBounds.history) }
         if let value = keys["max_actions"] { maxActions = try value.int(in: 1...1000) }
@@ -94,6 +95,8 @@ extension SafetyLimits {
         if let value = keys["concurrency"] { concurrency = try value.int(in: 1...64) }
         if let value = keys["start_timeout"] { startTimeout = try value.duration(in: DurationBounds.confirmation) }
         if let value = keys["force_timeout"] { forceTimeout = try value.duration(in: DurationBounds.confirmation) }
+        if let value = keys["max_restarts"] { maxRestarts = try value.int(in: 1...1000) }
+        if let value = keys["stable_for"] { stableFor = try value.duration(in: DurationBounds.history) }
         // A shorter quarantine would end while the actions that caused it are still in the window, and the
         // next alert would quarantine the domain again at once.
         if let quarantine = quarantineFor, quarantine < window {

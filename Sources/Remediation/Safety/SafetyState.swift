@@ -8,6 +8,11 @@ public struct SafetyState: Codable, Sendable, Equatable {
         public var quarantinedAt: Double?
         /// nil while quarantined means until released.
         public var quarantineUntil: Double?
+        /// Restarts since the domain was last up for `stable_for`; nil is none (and reads older state files).
+        public var restarts: Int?
+        public var lastRestartAt: Double?
+        /// When the restart budget ran out: the domain is left alone until released.
+        public var budgetSpentAt: Double?
     }
 
     public var version = 1
@@ -34,6 +39,37 @@ public struct SafetyState: Codable, Sendable, Equatable {
         domains.keys.filter { isQuarantined($0, now: now) }.count
     }
 
+    public func isBudgetSpent(_ uuid: String) -> Bool {
+        domains[uuid]?.budgetSpentAt != nil
+    }
+
+    public var budgetSpentCount: Int {
+        domains.values.filter { $0.budgetSpentAt != nil }.count
+    }
+
+    /// Gives the budget back when the domain stayed up `stableFor` after its last restart. `upUntil` is when
+    /// it went down (its last state change), or now while it runs; nil when not known, which restores nothing.
+    mutating func restoreBudgetIfStable(_ uuid: String, upUntil: Double?, stableFor: Double) {
+        guard let history = domains[uuid], history.budgetSpentAt == nil, let last = history.lastRestartAt,
+            let upUntil, upUntil - last >= stableFor
+        else { return }
+        domains[uuid]?.restarts = nil
+        domains[uuid]?.lastRestartAt = nil
+    }
+
+    mutating func recordRestart(_ uuid: String, name: String, at now: Double) {
+        var history = domains[uuid] ?? DomainHistory(name: name)
+        history.restarts = min((history.restarts ?? 0) + 1, Self.counterLimit)
+        history.lastRestartAt = now
+        domains[uuid] = history
+    }
+
+    mutating func spendBudget(_ uuid: String, name: String, at now: Double) {
+        var history = domains[uuid] ?? DomainHistory(name: name)
+        history.budgetSpentAt = now
+        domains[uuid] = history
+    }
+
     public func lastAction(_ uuid: String) -> Double? {
         domains[uuid]?.actionTimes.last
     }
@@ -58,12 +94,18 @@ public struct SafetyState: Codable, Sendable, Equatable {
 
     /// Lifts a quarantine and forgets the actions that led to it, so the domain starts with a clean count.
     /// False when the domain was not quarantined (or its quarantine had run out).
+    /// A spent restart budget is restored in full.
     mutating func release(_ uuid: String, now: Double) -> Bool {
         expireQuarantine(uuid, now: now)
-        guard domains[uuid]?.quarantinedAt != nil else { return false }
+        guard let history = domains[uuid], history.quarantinedAt != nil || history.budgetSpentAt != nil else {
+            return false
+        }
         domains[uuid]?.quarantinedAt = nil
         domains[uuid]?.quarantineUntil = nil
         domains[uuid]?.actionTimes = []
+        domains[uuid]?.restarts = nil
+        domains[uuid]?.lastRestartAt = nil
+        domains[uuid]?.budgetSpentAt = nil
         return true
     }
 
@@ -88,7 +130,10 @@ public struct SafetyState: Codable, Sendable, Equatable {
             expireQuarantine(uuid, now: now)
             guard var history = domains[uuid] else { continue }
             history.actionTimes = history.actionTimes.filter { $0 >= now - window }
-            domains[uuid] = history.actionTimes.isEmpty && history.quarantinedAt == nil ? nil : history
+            let idle =
+                history.actionTimes.isEmpty && history.quarantinedAt == nil && (history.restarts ?? 0) == 0
+                && history.budgetSpentAt == nil
+            domains[uuid] = idle ? nil : history
         }
     }
 }

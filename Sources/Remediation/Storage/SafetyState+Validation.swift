@@ -37,6 +37,11 @@ extension SafetyState {
             }
             if let time = history.quarantinedAt { try Self.check(time: time, "\(field).quarantinedAt") }
             if let time = history.quarantineUntil { try Self.check(time: time, "\(field).quarantineUntil") }
+            if let time = history.lastRestartAt { try Self.check(time: time, "\(field).lastRestartAt") }
+            if let time = history.budgetSpentAt { try Self.check(time: time, "\(field).budgetSpentAt") }
+            if let restarts = history.restarts, !(0...Self.counterLimit).contains(restarts) {
+                throw SafetyStateProblem("\(field).restarts", "\(restarts) is outside 0...\(Self.counterLimit)")
+            }
         }
         for (key, time) in seen.sorted(by: { $0.key < $1.key }) { try Self.check(time: time, "seen.\(key)") }
         for (key, plan) in pending.sorted(by: { $0.key < $1.key }) {

@@ -19,12 +19,14 @@ final class ActionAPIFixture: Sendable {
     let controller = RecordingController()
     let routes: ActionRoutes
 
-    init() throws {
+    /// `state`: a state file as an earlier run left it.
+    init(state: SafetyState? = nil) throws {
         directory =
             URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
                 "kvm-agent-api-\(UUID().uuidString)"
             ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if let state { try StateFile(path: directory + "/state.json").save(state) }
         let policy = try Policy.parse(
             yaml: """
                 dry_run: false
@@ -36,6 +38,7 @@ final class ActionAPIFixture: Sendable {
                 limits:
                   cooldown: 1ms
                   max_actions: 1000
+                  max_restarts: 3
                 api:
                   allow_force: true
                 domains:

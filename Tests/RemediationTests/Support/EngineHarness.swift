@@ -81,6 +81,15 @@ final class EngineHarness: Sendable {
         inventory.update { $0.domains[domain.ref.uuid]?.state = state }
     }
 
+    /// The domain goes down at `time` (a crash, say): libvirt and the inventory, with the time of the change.
+    func setDown(_ domain: TestDomain, _ state: DomainState, at time: Double) {
+        controller.setState(domain.ref, state)
+        inventory.update {
+            $0.domains[domain.ref.uuid]?.state = state
+            $0.domains[domain.ref.uuid]?.stateChangedAt = time
+        }
+    }
+
     /// Changes what the inventory believes without telling libvirt.
     func setInventoryState(_ domain: TestDomain, _ state: DomainState) {
         inventory.update { $0.domains[domain.ref.uuid]?.state = state }

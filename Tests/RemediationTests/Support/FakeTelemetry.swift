@@ -20,6 +20,7 @@ final class FakeTelemetry: RemediationTelemetry {
         var statuses: [Status] = []
         /// The latest value per file.
         var writable: [String: Bool] = [:]
+        var budgetsSpent: [Int] = []
     }
 
     let observed = Observed(Calls())
@@ -32,6 +33,10 @@ final class FakeTelemetry: RemediationTelemetry {
 
     func actionFinished(_ action: RemediationAction, result: ActionResult, seconds: Double) {
         observed.update { $0.finished.append(Finished(action: action, result: result)) }
+    }
+
+    func restartBudgets(spent: Int) {
+        observed.update { $0.budgetsSpent.append(spent) }
     }
 
     func status(inProgress: Int, quarantined: Int, breakerOpen: Bool, dryRun: Bool) {
