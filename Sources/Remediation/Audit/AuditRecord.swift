@@ -54,7 +54,7 @@ public struct AuditRecord: Codable, Sendable, Equatable {
         self.principal = principal
     }
 
-    static func format(_ time: Double) -> String {
+    public static func format(_ time: Double) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: Date(timeIntervalSince1970: time))

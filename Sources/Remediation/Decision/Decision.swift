@@ -11,6 +11,8 @@ public struct Decision: Sendable, Equatable, Codable {
         case dryRun = "dry_run"
         /// A resolved alert removed its action from the queue.
         case cancelled
+        /// The domain or the host is in maintenance, or the domain opts out: never acted on.
+        case maintenance
     }
 
     public var kind: Kind
@@ -48,6 +50,12 @@ public enum Reason: String, Sendable, Codable, CaseIterable {
     case actionPending = "action_pending"
     case cooldown
     case quarantined
+    /// The domain is in maintenance (set through the API, with an expiry).
+    case domainMaintenance = "domain_maintenance"
+    /// The whole host is in maintenance.
+    case hostMaintenance = "host_maintenance"
+    /// The domain's libvirt metadata says `<kvm-agent:remediation allow="no"/>`: wins over every allow rule.
+    case metadataOptOut = "metadata_opt_out"
     /// The domain used up its restart budget (`limits.max_restarts`); left alone until released.
     case restartBudgetSpent = "restart_budget_spent"
     case breakerOpen = "breaker_open"

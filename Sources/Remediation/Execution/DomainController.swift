@@ -38,10 +38,13 @@ public protocol RemediationTelemetry: Sendable {
     func storageWritable(_ file: String, _ writable: Bool)
     /// How many domains have spent their restart budget; called before each scrape renders.
     func restartBudgets(spent: Int)
+    /// The host's and the domains' maintenance windows in force; called before each scrape renders.
+    func maintenance(host: MaintenanceWindow?, domains: [MaintenanceWindow])
 }
 
 extension RemediationTelemetry {
     public func restartBudgets(spent: Int) {}
+    public func maintenance(host: MaintenanceWindow?, domains: [MaintenanceWindow]) {}
 }
 
 /// A domain the agent leaves alone whatever the alerts say, and why: what the status page lists.

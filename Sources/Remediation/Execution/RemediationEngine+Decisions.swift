@@ -41,6 +41,9 @@ extension RemediationEngine {
         }
         record.domain = entry.ref.name
         record.domainUUID = entry.ref.uuid
+        if let hold = maintenanceCheck(entry, safety: engine.safety, now: now) {
+            return finish(hold)
+        }
         if let refusal = check(
             entry, action: rule.action, whenPaused: rule.whenPaused, recoverCrashed: rule.recoverCrashed,
             allowOrchestrated: rule.allowOrchestrated, allowTransient: rule.allowTransient, inventory: inventory,
@@ -75,6 +78,9 @@ extension RemediationEngine {
             record.decision = decision
             Self.remember(record, in: &engine)
             return (record, nil)
+        }
+        if let hold = maintenanceCheck(entry, safety: engine.safety, now: now) {
+            return finish(hold)
         }
         if options.forceAfterSeconds != nil && !(action == .shutdown && policy.api.allowForce) {
             return finish(

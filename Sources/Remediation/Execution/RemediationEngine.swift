@@ -181,20 +181,21 @@ public final class RemediationEngine: Sendable {
     public func holds() -> [RemediationHold] {
         let now = clock()
         let safety = state.withLock { $0.safety }
-        return safety.domains.sorted { $0.value.name < $1.value.name }.flatMap { uuid, history in
-            var holds: [RemediationHold] = []
-            if safety.isQuarantined(uuid, now: now) {
-                holds.append(
-                    RemediationHold(
-                        domain: history.name, uuid: uuid, kind: .quarantined, since: history.quarantinedAt,
-                        until: history.quarantineUntil))
+        return maintenanceHolds(safety, now: now)
+            + safety.domains.sorted { $0.value.name < $1.value.name }.flatMap { uuid, history in
+                var holds: [RemediationHold] = []
+                if safety.isQuarantined(uuid, now: now) {
+                    holds.append(
+                        RemediationHold(
+                            domain: history.name, uuid: uuid, kind: .quarantined, since: history.quarantinedAt,
+                            until: history.quarantineUntil))
+                }
+                if let spent = history.budgetSpentAt {
+                    holds.append(
+                        RemediationHold(domain: history.name, uuid: uuid, kind: .restartBudgetSpent, since: spent))
+                }
+                return holds
             }
-            if let spent = history.budgetSpentAt {
-                holds.append(
-                    RemediationHold(domain: history.name, uuid: uuid, kind: .restartBudgetSpent, since: spent))
-            }
-            return holds
-        }
     }
 
     public func recentActions(limit: Int = 100) -> [ActionRecord] {
@@ -215,6 +216,10 @@ public final class RemediationEngine: Sendable {
             )
         }
         telemetry.restartBudgets(spent: spent)
+        let (host, domains) = state.withLock { engine in
+            (engine.safety.hostMaintenance(now: now), engine.safety.domainsInMaintenance(now: now))
+        }
+        telemetry.maintenance(host: host, domains: domains.values.sorted { $0.name < $1.name })
         telemetry.status(
             inProgress: inProgress, quarantined: quarantined, breakerOpen: decider.breakerOpen(inventory()) != nil,
             dryRun: policy.dryRun)

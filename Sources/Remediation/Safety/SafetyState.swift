@@ -23,6 +23,9 @@ public struct SafetyState: Codable, Sendable, Equatable {
     /// never re-run: acting twice is worse than not acting, and the alert, if still firing, says so again.
     public var pending: [String: ActionPlan] = [:]
     public var nextActionNumber = 1
+    /// Domains in maintenance, by UUID (absent in state files from before maintenance existed).
+    public var maintenance: [String: MaintenanceWindow]?
+    public var hostMaintenance: MaintenanceWindow?
 
     public init() {}
 
@@ -121,6 +124,7 @@ public struct SafetyState: Codable, Sendable, Equatable {
     }
 
     mutating func prune(now: Double, window: Double) {
+        expireMaintenance(now: now)
         seen = seen.filter { now - $0.value < Self.seenLifetime }
         if seen.count > Self.seenLimit {
             let keep = seen.sorted { $0.value > $1.value }.prefix(Self.seenLimit)

@@ -21,6 +21,7 @@ final class FakeTelemetry: RemediationTelemetry {
         /// The latest value per file.
         var writable: [String: Bool] = [:]
         var budgetsSpent: [Int] = []
+        var maintenance: [(host: MaintenanceWindow?, domains: [MaintenanceWindow])] = []
     }
 
     let observed = Observed(Calls())
@@ -33,6 +34,10 @@ final class FakeTelemetry: RemediationTelemetry {
 
     func actionFinished(_ action: RemediationAction, result: ActionResult, seconds: Double) {
         observed.update { $0.finished.append(Finished(action: action, result: result)) }
+    }
+
+    func maintenance(host: MaintenanceWindow?, domains: [MaintenanceWindow]) {
+        observed.update { $0.maintenance.append((host, domains)) }
     }
 
     func restartBudgets(spent: Int) {

@@ -10,6 +10,7 @@ struct TestDomain: Sendable {
     var autostart = false
     var orchestrator: String?
     var optedIn = false
+    var optedOut = false
     /// False leaves `config` nil, as before the collector has read the definition.
     var configRead = true
 
@@ -40,6 +41,7 @@ struct TestDomain: Sendable {
             config.autostart = autostart
             config.orchestrator = orchestrator
             config.remediationOptIn = optedIn
+            config.remediationOptOut = optedOut
             entry.config = config
         }
         return entry
