@@ -9,6 +9,8 @@ public protocol DomainController: Sendable {
     func resume(_ domain: DomainRef) async throws
     /// A graceful shutdown request (ACPI power button or guest agent): returns once asked, not once off.
     func shutdown(_ domain: DomainRef) async throws
+    /// A shutdown through the guest agent: returns once asked, not once off.
+    func agentShutdown(_ domain: DomainRef) async throws
     /// Immediate power-off.
     func destroy(_ domain: DomainRef) async throws
     /// A hard reset; the domain keeps running.

@@ -64,7 +64,7 @@ extension RemediationEngine {
             before = current
             switch plan.operation {
             case .start, .resume: result = try await bringUp(domain, from: current)
-            case .shutdown: (result, failure) = try await bringDown(domain, from: current, plan: plan)
+            case .shutdown: (result, failure) = try await bringDown(domain, from: current, plan: plan, steps: steps)
             case .reset, .reboot: (result, failure) = try await restart(domain, from: current, plan: plan)
             case .destroyThenStart:
                 (result, failure) = try await recoverCrashed(domain, from: current, plan: plan, steps: steps)
@@ -138,25 +138,46 @@ extension RemediationEngine {
         }
     }
 
-    /// Graceful first; power-off only where the plan allows it, once the graceful wait has run out.
+    /// Escalates like an HA manager's stop: the ACPI power button; then, where the guest agent is connected, the
+    /// agent's shutdown; then a power-off only where the plan allows force. Each graceful step waits the plan's
+    /// shutdown timeout for the stopped event; each is a step of the record, audited as it ends.
     private func bringDown(
-        _ domain: DomainRef, from current: DomainState, plan: ActionPlan
+        _ domain: DomainRef, from current: DomainState, plan: ActionPlan, steps: ActionSteps
     ) async throws -> (ActionResult, String?) {
         guard current.isActive else { return (.noop, nil) }
-        let graceful = try await confirm(
-            domain, becomes: [.shutoff, .crashed], within: Self.wait(seconds: plan.shutdownTimeoutSeconds)
-        ) {
-            try await self.controller.shutdown(domain)
+        let wait = Self.wait(seconds: plan.shutdownTimeoutSeconds)
+        let waited = "still running \(wholeSeconds(plan.shutdownTimeoutSeconds)) s after the request"
+        let acpi = try await step(.acpiShutdown, of: plan, into: steps) {
+            let result = try await self.confirm(domain, becomes: [.shutoff, .crashed], within: wait) {
+                try await self.controller.shutdown(domain)
+            }
+            return (result, result == .timeout ? waited : nil)
         }
-        guard graceful == .timeout else { return (graceful, nil) }
+        guard acpi == .timeout else { return (acpi, nil) }
+        if inventory().domains[domain.uuid]?.guest.channel == .connected {
+            // An agent that fails (not answering, no shutdown command) is a failed step, not a failed action.
+            let agent = try? await step(.agentShutdown, of: plan, into: steps) {
+                let result = try await self.confirm(domain, becomes: [.shutoff, .crashed], within: wait) {
+                    try await self.controller.agentShutdown(domain)
+                }
+                return (result, result == .timeout ? waited : nil)
+            }
+            if agent == .success { return (.success, nil) }
+        }
         guard plan.forceAfterTimeout else {
-            return (.timeout, "still running \(wholeSeconds(plan.shutdownTimeoutSeconds)) s after the shutdown request")
+            return (
+                .timeout, "still running \(wholeSeconds(plan.shutdownTimeoutSeconds)) s after each shutdown request"
+            )
         }
         logger.warning(
             "graceful shutdown timed out, powering off",
             metadata: ["action_id": "\(plan.id)", "domain": "\(plan.domainName)"])
-        let forced = try await confirm(domain, becomes: [.shutoff, .crashed], within: policy.limits.forceTimeout) {
-            try await self.controller.destroy(domain)
+        let limit = policy.limits.forceTimeout
+        let forced = try await step(.destroy, of: plan, into: steps) {
+            let result = try await self.confirm(domain, becomes: [.shutoff, .crashed], within: limit) {
+                try await self.controller.destroy(domain)
+            }
+            return (result, result == .success ? nil : "still running after the power-off")
         }
         return forced == .success ? (.forced, nil) : (.failed, "still running after the power-off")
     }

@@ -100,6 +100,7 @@ final class RecordingController: DomainController {
     func start(_ domain: DomainRef) async throws { record("start", domain) }
     func resume(_ domain: DomainRef) async throws { record("resume", domain) }
     func shutdown(_ domain: DomainRef) async throws { record("shutdown", domain) }
+    func agentShutdown(_ domain: DomainRef) async throws { record("agentShutdown", domain) }
     func destroy(_ domain: DomainRef) async throws { record("destroy", domain) }
     func reset(_ domain: DomainRef) async throws { record("reset", domain) }
     func reboot(_ domain: DomainRef) async throws { record("reboot", domain) }

@@ -8,7 +8,7 @@ import TestSupport
 /// fail its start with an error, or have its action calls hang until the test releases them.
 final class FakeController: DomainController {
     enum Method: String, Sendable, CaseIterable {
-        case state, start, resume, shutdown, destroy, reset, reboot
+        case state, start, resume, shutdown, agentShutdown, destroy, reset, reboot
     }
 
     struct Call: Sendable, Equatable, CustomStringConvertible {
@@ -44,6 +44,7 @@ final class FakeController: DomainController {
         var silentResets: Set<String> = []
         var ignoresReboot: Set<String> = []
         var ignoresDestroy: Set<String> = []
+        var ignoresAgentShutdown: Set<String> = []
         var resetEvents: (@Sendable (DomainRef) -> Void)?
         var startFailures: [String: String] = [:]
         var gates: [String: Gate] = [:]
@@ -87,6 +88,11 @@ final class FakeController: DomainController {
     /// A destroy that returns but leaves the domain as it was (a qemu stuck in uninterruptible I/O).
     func ignoreDestroy(_ ref: DomainRef) {
         behaviour.withLock { _ = $0.ignoresDestroy.insert(ref.uuid) }
+    }
+
+    /// The guest agent takes the shutdown command and the guest stays up.
+    func ignoreAgentShutdown(_ ref: DomainRef) {
+        behaviour.withLock { _ = $0.ignoresAgentShutdown.insert(ref.uuid) }
     }
 
     func ignoreReboot(_ ref: DomainRef) {
@@ -154,6 +160,12 @@ final class FakeController: DomainController {
     func shutdown(_ domain: DomainRef) async throws {
         try await act(.shutdown, domain) { uuid, behaviour in
             behaviour.ignoresShutdown.contains(uuid) ? nil : (.shutoff, .stopped, 0)
+        }
+    }
+
+    func agentShutdown(_ domain: DomainRef) async throws {
+        try await act(.agentShutdown, domain) { uuid, behaviour in
+            behaviour.ignoresAgentShutdown.contains(uuid) ? nil : (.shutoff, .stopped, 0)
         }
     }
 

@@ -11,6 +11,8 @@ struct TestDomain: Sendable {
     var orchestrator: String?
     var optedIn = false
     var optedOut = false
+    /// The guest agent's channel is connected.
+    var agentConnected = false
     /// False leaves `config` nil, as before the collector has read the definition.
     var configRead = true
 
@@ -35,6 +37,7 @@ struct TestDomain: Sendable {
 
     var entry: DomainEntry {
         var entry = DomainEntry(ref: ref, state: state, reason: reason)
+        if agentConnected { entry.guest.channel = .connected }
         if configRead {
             var config = DomainConfig()
             config.persistent = persistent
