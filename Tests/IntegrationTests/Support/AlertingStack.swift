@@ -8,14 +8,22 @@ struct AlertingStack {
     let alertmanager: Daemon
     let prometheusPort: Int
     let alertmanagerPort: Int
+    /// Every Alertmanager, the first one included; more than one form a cluster (`--cluster.peer`).
+    let alertmanagers: [Daemon]
+    let alertmanagerPorts: [Int]
 
     static var available: Bool { which("prometheus") != nil && which("prometheus-alertmanager") != nil }
 
-    /// `scrapeConfigs` and `alertmanagerConfig` are YAML; the Alertmanager address is filled in here.
-    init(ruleFiles: [String], scrapeConfigs: String, alertmanagerConfig: String, directory: URL) throws {
+    /// `scrapeConfigs` and `alertmanagerConfig` are YAML; the Alertmanager addresses are filled in here.
+    /// `clustered`: that many Alertmanagers gossiping with each other, Prometheus alerting all of them.
+    init(
+        ruleFiles: [String], scrapeConfigs: String, alertmanagerConfig: String, directory: URL, clustered: Int = 1
+    ) throws {
         self.directory = directory
         prometheusPort = try AgentProcess.freePort()
-        alertmanagerPort = try AgentProcess.freePort()
+        let amPorts = try (0..<max(clustered, 1)).map { _ in try AgentProcess.freePort() }
+        alertmanagerPorts = amPorts
+        alertmanagerPort = amPorts[0]
         let amConfig = directory.appending(path: "alertmanager.yml").path
         try alertmanagerConfig.write(toFile: amConfig, atomically: true, encoding: .utf8)
         let promConfig = directory.appending(path: "prometheus.yml").path
@@ -27,16 +35,33 @@ struct AlertingStack {
         alerting:
           alertmanagers:
             - static_configs:
-                - targets: ["127.0.0.1:\(alertmanagerPort)"]
+                - targets: [\(amPorts.map { "\"127.0.0.1:\($0)\"" }.joined(separator: ", "))]
         scrape_configs:
         \(scrapeConfigs)
         """.write(toFile: promConfig, atomically: true, encoding: .utf8)
-        alertmanager = try Daemon(
-            "alertmanager", try #require(which("prometheus-alertmanager")),
-            [
-                "--config.file=\(amConfig)", "--storage.path=\(directory.appending(path: "am").path)",
-                "--web.listen-address=127.0.0.1:\(alertmanagerPort)", "--cluster.listen-address=",
-            ])
+        let gossipPorts = try amPorts.map { _ in try AgentProcess.freePort() }
+        let executable = try #require(which("prometheus-alertmanager"))
+        alertmanagers = try amPorts.indices.map { index in
+            var arguments = [
+                "--config.file=\(amConfig)", "--storage.path=\(directory.appending(path: "am\(index)").path)",
+                "--web.listen-address=127.0.0.1:\(amPorts[index])",
+            ]
+            if gossipPorts.count == 1 {
+                arguments.append("--cluster.listen-address=")
+            } else {
+                // Fast gossip and a short peer timeout: the second in line sends 2 s after the first unless it
+                // has heard that the first did.
+                arguments += [
+                    "--cluster.listen-address=127.0.0.1:\(gossipPorts[index])", "--cluster.peer-timeout=2s",
+                    "--cluster.gossip-interval=100ms", "--cluster.pushpull-interval=1s",
+                ]
+                arguments += gossipPorts.indices.filter { $0 != index }.map {
+                    "--cluster.peer=127.0.0.1:\(gossipPorts[$0])"
+                }
+            }
+            return try Daemon("alertmanager\(index)", executable, arguments)
+        }
+        alertmanager = alertmanagers[0]
         prometheus = try Daemon(
             "prometheus", try #require(which("prometheus")),
             [
@@ -47,7 +72,7 @@ struct AlertingStack {
 
     func stop() {
         prometheus.stop()
-        alertmanager.stop()
+        alertmanagers.forEach { $0.stop() }
     }
 
     /// Prometheus's active alerts (`/api/v1/alerts`): labels and state (pending, firing).
