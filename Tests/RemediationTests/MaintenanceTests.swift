@@ -119,3 +119,19 @@ import Testing
         #expect(throws: (any Error).self) { try state.validate() }
     }
 }
+
+/// An action queued before the maintenance began is not run once it has.
+@Suite struct MaintenanceOfQueuedActionsTests {
+    @Test func aQueuedActionIsNotRunOnceMaintenanceHasBegun() async throws {
+        let harness = try EngineHarness(domains: [MaintenanceTests.vm])
+        let queued = try #require(try harness.handle(Alerts.firing()).first)
+        #expect(queued.decision.kind == .queued)
+        _ = try harness.engine.startMaintenance("vm_centos7", seconds: 600, reason: "swap", from: .api("ops"))
+        let record = await harness.whileRunning { await harness.finished(queued.id) }
+        #expect(record?.result == .noop)
+        #expect(record?.error?.contains("not run") == true)
+        #expect(record?.error?.contains("set by ops: swap") == true)
+        #expect(harness.controller.snapshot.calls.isEmpty)
+        #expect(try harness.savedState().pending.isEmpty)
+    }
+}

@@ -59,6 +59,11 @@ extension RemediationEngine {
         logger.info(
             "remediation action started",
             metadata: ["action_id": "\(plan.id)", "domain": "\(plan.domainName)", "action": "\(plan.action.rawValue)"])
+        if let hold = heldSinceQueued(plan) {
+            // Maintenance that began after the action was queued: hands off, the action is not run.
+            finish(plan, result: .noop, before: nil, after: nil, seconds: 0, failure: "not run: \(hold.detail)")
+            return
+        }
         do {
             let current = try await call("state") { try await self.controller.state(domain) }
             before = current

@@ -26,6 +26,16 @@ extension RemediationEngine {
         return nil
     }
 
+    /// The maintenance (or opt-out) that now holds the plan's domain, if any: checked again when a queued
+    /// action is about to run.
+    func heldSinceQueued(_ plan: ActionPlan) -> Decision? {
+        let safety = state.withLock { $0.safety }
+        let entry =
+            inventory().domains[plan.domainUUID]
+            ?? DomainEntry(ref: DomainRef(uuid: plan.domainUUID, name: plan.domainName), state: .nostate, reason: "")
+        return maintenanceCheck(entry, safety: safety, now: clock())
+    }
+
     /// Puts a domain (`key`), or the whole host (nil), in maintenance for `seconds`. Audited; saved before it
     /// returns. Throws `UnknownDomain` for a domain this host does not have.
     public func startMaintenance(
