@@ -80,6 +80,7 @@ public enum Agent {
                 },
                 domainEvent: { event in
                     DomainEventLog.log(event, count: store.applyDomainEvent(event), to: logger)
+                    if case .reboot = event.kind { remediation?.engine.observeReset(event.domain) }
                     // A job started or ended: the quick pass reads its figures (or that it is gone) now.
                     if event.concernsJob { collector.requestRefresh() }
                 }
@@ -87,7 +88,7 @@ public enum Agent {
                 store: store, collector: collector, collectors: configuration.collector.collectors, logger: logger),
             logger: logger)
         let processProbe = ProcessProbe()
-        let routes = AgentRoutes(
+        var routes = AgentRoutes(
             metrics: MetricsSource(
                 store: store, registry: registry, process: { processProbe.sample() },
                 beforeRender: {
@@ -97,6 +98,7 @@ public enum Agent {
             store: store, telemetryPath: configuration.telemetryPath, version: configuration.version,
             recentActions: { remediation?.engine.recentActions(limit: 20) ?? [] },
             remediationProblem: { remediation?.engine.storageProblem() })
+        routes.remediationHolds = { remediation?.engine.holds() ?? [] }
         let router = Router()
         router.add(middleware: RequestCounting { telemetry.httpRequest(endpoint: $0, code: $1) })
         // Basic auth covers every endpoint, except action API requests that bring a bearer token: those are

@@ -28,6 +28,12 @@ enum DomainEventLog {
         case .migrationIteration(let iteration):
             metadata["iteration"] = "\(iteration)"
             logger.debug("domain migration iteration", metadata: metadata)
+        case .watchdog(let action):
+            // A hung guest: always worth a warning, and a watchdog fires at most once per timeout.
+            metadata["action"] = "\(action.name)"
+            logger.warning("domain watchdog fired", metadata: metadata)
+        case .reboot:
+            logger.info("domain reset", metadata: metadata)
         }
     }
 

@@ -1,5 +1,6 @@
 import Prometheus
 import Remediation
+import Synchronization
 
 /// `kvm_agent_remediation_*` and `kvm_agent_http_requests_total`, on the agent's registry.
 final class RemediationMetrics: RemediationTelemetry {
@@ -8,6 +9,10 @@ final class RemediationMetrics: RemediationTelemetry {
     private let quarantined: Gauge
     private let breakerOpen: Gauge
     private let dryRun: Gauge
+    private let budgetSpent: Gauge
+    private let maintenanceDomains: Gauge
+    /// The per-window series now exported, by their labels: removed when their window ends.
+    private let windows = Mutex<[[String]: Gauge]>([:])
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
@@ -23,6 +28,14 @@ final class RemediationMetrics: RemediationTelemetry {
         dryRun = registry.makeGauge(
             descriptor: Self.name(
                 "remediation_dry_run", "", "1 when the policy's global dry run is on (decisions only), else 0."))
+        budgetSpent = registry.makeGauge(
+            descriptor: Self.name(
+                "remediation_restart_budget_spent_domains", "",
+                "Domains that used up their restart budget (limits.max_restarts) and are left alone until released."))
+        maintenanceDomains = registry.makeGauge(
+            descriptor: Self.name(
+                "remediation_maintenance_domains", "",
+                "Domains in maintenance set through the API (never acted on until it ends)."))
         for action in RemediationAction.allCases {
             for result in ActionResult.allCases { _ = actions(action, result) }
             _ = duration(action)
@@ -70,6 +83,34 @@ final class RemediationMetrics: RemediationTelemetry {
         self.quarantined.set(Double(quarantined))
         self.breakerOpen.set(breakerOpen ? 1.0 : 0.0)
         self.dryRun.set(dryRun ? 1.0 : 0.0)
+    }
+
+    /// One `..._maintenance_until_timestamp_seconds` series per window in force, with who set it.
+    func maintenance(host: MaintenanceWindow?, domains: [MaintenanceWindow]) {
+        maintenanceDomains.set(Double(domains.count))
+        let current = (host.map { [("host", $0)] } ?? []) + domains.map { ("domain", $0) }
+        windows.withLock { gauges in
+            var kept: [[String]: Gauge] = [:]
+            for (scope, window) in current {
+                let labels = [scope, window.name, window.setBy]
+                let gauge =
+                    gauges[labels]
+                    ?? registry.makeGauge(
+                        descriptor: Self.name(
+                            "remediation_maintenance_until_timestamp", "seconds",
+                            "When a maintenance window set through the API ends (scope host or domain), with who "
+                                + "set it; absent when none is in force."),
+                        labels: [("scope", scope), ("domain", window.name), ("set_by", window.setBy)])
+                gauge.set(window.until)
+                kept[labels] = gauge
+            }
+            for (labels, gauge) in gauges where kept[labels] == nil { registry.unregisterGauge(gauge) }
+            gauges = kept
+        }
+    }
+
+    func restartBudgets(spent: Int) {
+        budgetSpent.set(Double(spent))
     }
 
     static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {

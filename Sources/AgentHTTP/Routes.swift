@@ -15,6 +15,7 @@ public struct AgentRoutes: Sendable {
     /// Why remediation cannot work now (its audit log or state file cannot be written), or nil; always nil
     /// when the action module is off.
     public var remediationProblem: @Sendable () -> String?
+    public var remediationHolds: @Sendable () -> [RemediationHold] = { [] }
 
     public init(
         metrics: MetricsSource, store: InventoryStore, telemetryPath: String, version: String,
@@ -96,6 +97,6 @@ public struct AgentRoutes: Sendable {
 
     func statusPage() -> String {
         StatusPage(version: version, telemetryPath: telemetryPath).render(
-            store.snapshot(), actions: recentActions(), now: Date().timeIntervalSince1970)
+            store.snapshot(), actions: recentActions(), holds: remediationHolds(), now: Date().timeIntervalSince1970)
     }
 }

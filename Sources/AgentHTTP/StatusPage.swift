@@ -11,7 +11,7 @@ struct StatusPage {
     var telemetryPath: String
     var refreshSeconds = 10
 
-    func render(_ inventory: Inventory, actions: [ActionRecord], now: Double) -> String {
+    func render(_ inventory: Inventory, actions: [ActionRecord], holds: [RemediationHold] = [], now: Double) -> String {
         var page = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
@@ -30,6 +30,7 @@ struct StatusPage {
         page += guestFileSystems(inventory)
         page += runningJobs(inventory)
         page += remediation(actions, now: now)
+        page += remediationHolds(holds, now: now)
         page += "<footer>Reloads every \(refreshSeconds) s from the agent's inventory.</footer></body></html>\n"
         return page
     }
@@ -118,6 +119,22 @@ struct StatusPage {
             html += "<td>\(escape(record.action?.rawValue ?? "–"))</td>"
             html += "<td>\(escape(record.decision.kind.rawValue)): \(escape(record.decision.reason.rawValue))</td>"
             html += "<td>\(escape(outcome))</td></tr>\n"
+        }
+        return html + "</table>\n"
+    }
+
+    /// Domains left alone whatever the alerts say: quarantined, restart budget spent, in maintenance.
+    private func remediationHolds(_ holds: [RemediationHold], now: Double) -> String {
+        guard !holds.isEmpty else { return "" }
+        var html = "<h3>Left alone</h3>\n<table><tr><th>domain</th><th>why</th><th>since</th><th>until</th>"
+        html += "<th>by</th><th>reason</th></tr>\n"
+        for hold in holds {
+            let until =
+                hold.until.map { "in " + Self.ago($0 - now).replacingOccurrences(of: " ago", with: "") }
+                ?? (hold.kind == .maintenance ? "ended by a person" : "released through the API")
+            html += "<tr><td>\(escape(hold.domain))</td><td>\(escape(hold.kind.rawValue))</td>"
+            html += "<td>\(hold.since.map { Self.ago(now - $0) } ?? "–")</td><td>\(escape(until))</td>"
+            html += "<td>\(escape(hold.by ?? "–"))</td><td>\(escape(hold.reason ?? "–"))</td></tr>\n"
         }
         return html + "</table>\n"
     }

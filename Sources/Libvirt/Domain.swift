@@ -199,5 +199,20 @@ public final class Domain: @unchecked Sendable {
     public func destroy() throws(LibvirtError) { _ = try check(virDomainDestroy(pointer), "virDomainDestroy") }
     public func suspend() throws(LibvirtError) { _ = try check(virDomainSuspend(pointer), "virDomainSuspend") }
     public func resume() throws(LibvirtError) { _ = try check(virDomainResume(pointer), "virDomainResume") }
+    /// The ACPI power button only: without a flag QEMU's driver asks the guest agent first where one is set up.
+    public func shutdownByACPI() throws(LibvirtError) {
+        _ = try check(
+            virDomainShutdownFlags(pointer, UInt32(VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN.rawValue)),
+            "virDomainShutdownFlags")
+    }
+    /// A shutdown through the QEMU guest agent (`guest-shutdown`), for a guest that ignores ACPI.
+    public func shutdownByGuestAgent() throws(LibvirtError) {
+        _ = try check(
+            virDomainShutdownFlags(pointer, UInt32(VIR_DOMAIN_SHUTDOWN_GUEST_AGENT.rawValue)), "virDomainShutdownFlags")
+    }
+    /// A hard reset, like the reset button: the guest's OS is not asked.
+    public func reset() throws(LibvirtError) { _ = try check(virDomainReset(pointer, 0), "virDomainReset") }
+    /// Asks the guest to reboot (the hypervisor's default method: guest agent or ACPI); returns once asked.
+    public func reboot() throws(LibvirtError) { _ = try check(virDomainReboot(pointer, 0), "virDomainReboot") }
     public func undefine() throws(LibvirtError) { _ = try check(virDomainUndefine(pointer), "virDomainUndefine") }
 }

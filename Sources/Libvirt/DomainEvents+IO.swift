@@ -1,6 +1,7 @@
 import CLibvirt
 
-/// The domain events beyond lifecycle that the agent follows: disk errors, block thresholds and jobs. As
+/// The domain events beyond lifecycle that the agent follows: disk errors, block thresholds, jobs, the
+/// watchdog and resets. As
 /// with lifecycle events, the domain is given by name and UUID only, so no handle outlives the callback.
 public struct DomainEventInfo: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
@@ -13,6 +14,12 @@ public struct DomainEventInfo: Sendable, Equatable {
         case jobCompleted([String: TypedValue])
         /// `VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION`: a migration (or save) started a pass over memory.
         case migrationIteration(Int)
+        /// `VIR_DOMAIN_EVENT_ID_WATCHDOG`: the guest's watchdog device fired; `action` is
+        /// `virDomainEventWatchdogAction`, what the device was configured to do about it.
+        case watchdog(action: Int)
+        /// `VIR_DOMAIN_EVENT_ID_REBOOT`: the guest was reset (by itself, by `virDomainReset`, or by the
+        /// reset that ends a `virDomainReboot`); QEMU sends it for each system reset.
+        case reboot
     }
 
     public var name: String
@@ -60,6 +67,14 @@ private let migrationIterationTrampoline: virConnectDomainEventMigrationIteratio
     DomainEventBox.deliver(domain, opaque, .migrationIteration(Int(iteration)))
 }
 
+private let watchdogTrampoline: virConnectDomainEventWatchdogCallback = { _, domain, action, opaque in
+    DomainEventBox.deliver(domain, opaque, .watchdog(action: Int(action)))
+}
+
+private let rebootTrampoline: virConnectDomainEventGenericCallback = { _, domain, opaque in
+    DomainEventBox.deliver(domain, opaque, .reboot)
+}
+
 private let releaseDomainEventBox: virFreeCallback = { opaque in
     guard let opaque else { return }
     Unmanaged<DomainEventBox>.fromOpaque(opaque).release()
@@ -86,10 +101,15 @@ extension Connection {
             Int32(VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION.rawValue),
             unsafeBitCast(migrationIterationTrampoline, to: virConnectDomainEventGenericCallback.self)
         ),
+        (
+            Int32(VIR_DOMAIN_EVENT_ID_WATCHDOG.rawValue),
+            unsafeBitCast(watchdogTrampoline, to: virConnectDomainEventGenericCallback.self)
+        ),
+        (Int32(VIR_DOMAIN_EVENT_ID_REBOOT.rawValue), rebootTrampoline),
     ]
 
-    /// Calls `handler` on libvirt's event thread for every I/O error, block threshold, completed job and
-    /// migration iteration of every domain. Keep it short: it holds up the event loop. Registrations are
+    /// Calls `handler` on libvirt's event thread for every I/O error, block threshold, completed job,
+    /// migration iteration, watchdog firing and reset of every domain. Keep it short: it holds up the event loop. Registrations are
     /// removed when the connection is released. An event the daemon does not know (one older than the
     /// event) is left out rather than failing the connection: returns the IDs libvirt refused.
     @discardableResult

@@ -22,11 +22,30 @@ public struct LibvirtDomainController: DomainController {
         try await hypervisor.withDomain(domain) { try $0.resume() }
     }
 
+    /// The ACPI power button; a driver that takes no shutdown flags (libvirt's test driver) gets the plain call.
     public func shutdown(_ domain: DomainRef) async throws {
-        try await hypervisor.withDomain(domain) { try $0.shutdown() }
+        try await hypervisor.withDomain(domain) { domain in
+            do {
+                try domain.shutdownByACPI()
+            } catch LibvirtError.Code.invalidArgument, LibvirtError.Code.argumentUnsupported {
+                try domain.shutdown()
+            }
+        }
+    }
+
+    public func agentShutdown(_ domain: DomainRef) async throws {
+        try await hypervisor.withDomain(domain) { try $0.shutdownByGuestAgent() }
     }
 
     public func destroy(_ domain: DomainRef) async throws {
         try await hypervisor.withDomain(domain) { try $0.destroy() }
+    }
+
+    public func reset(_ domain: DomainRef) async throws {
+        try await hypervisor.withDomain(domain) { try $0.reset() }
+    }
+
+    public func reboot(_ domain: DomainRef) async throws {
+        try await hypervisor.withDomain(domain) { try $0.reboot() }
     }
 }

@@ -24,6 +24,10 @@ extension DomainEvent {
             kind = .jobCompleted(JobCompletion(values: values.mapValues(StatValue.init)))
         case .migrationIteration(let iteration):
             kind = .migrationIteration(iteration)
+        case .watchdog(let action):
+            kind = .watchdog(WatchdogAction(code: action))
+        case .reboot:
+            kind = .reboot
         }
         self.init(domain: DomainRef(uuid: info.uuid, name: info.name), kind: kind, time: time)
     }

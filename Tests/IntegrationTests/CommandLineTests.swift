@@ -66,12 +66,12 @@ import Testing
         #expect(ok.output.contains("global dry run on"), "\(ok.output)")
 
         let bad = directory.appending(path: "bad.yml").path
-        try example.replacingOccurrences(of: "action: shutdown", with: "action: reboot").write(
+        try example.replacingOccurrences(of: "action: shutdown", with: "action: restart").write(
             toFile: bad, atomically: true, encoding: .utf8)
         let failed = try agent("check-config", bad)
         #expect(failed.status == 1)
         #expect(failed.output.contains("line "), "\(failed.output)")
-        #expect(failed.output.contains("must be start or shutdown"), "\(failed.output)")
+        #expect(failed.output.contains("must be start, shutdown, reset or reboot"), "\(failed.output)")
 
         let noTokens = try agent("check-config", Repo.root.appending(path: "deploy/remediation.yml").path)
         #expect(noTokens.status == 1)

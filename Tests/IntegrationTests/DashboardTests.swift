@@ -17,6 +17,10 @@ extension RealLibvirtdTests {
         "kvm_domain_job_data_remaining_bytes": "no job runs here",
         "kvm_domain_job_data_processed_bytes": "no job runs here",
         "kvm_domain_job_memory_dirty_rate_bytes_per_second": "no migration runs here",
+        "kvm_domain_watchdog_events_total": "no watchdog fires here",
+        "kvm_agent_remediation_maintenance_until_timestamp_seconds": "no maintenance is set here",
+        "kvm_domain_resets_total": "no guest is reset here",
+        "kvm_domain_guest_agent_responsive": "no guest agent stops answering here (the series is 1 or absent)",
     ]
 
     struct DashboardQuery {

@@ -46,7 +46,7 @@ import Testing
         let start = try #require(rest.range(of: "```yaml\n"))
         let end = try #require(rest[start.upperBound...].range(of: "```"))
         let policy = try Policy.parse(yaml: String(rest[start.upperBound..<end.lowerBound]), relativeTo: "/")
-        #expect(policy.rules.count == 2)
+        #expect(policy.rules.map(\.action) == [.start, .shutdown, .reset])
         #expect(policy.dryRun)
     }
 }

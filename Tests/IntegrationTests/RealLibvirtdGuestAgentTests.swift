@@ -127,12 +127,15 @@ struct RealLibvirtdGuestAgentTests {
             let (_, answered) = try await client.scrape(
                 until: { $0.value("kvm_domain_guest_hostname_info", ["domain": name]) != nil }, within: .seconds(120))
             try #require(answered, "the guest agent never answered")
+            #expect(try await client.scrape().value("kvm_domain_guest_agent_responsive", ["domain": name]) == 1)
             let pid = try RealLibvirtd.qemuPID(name)
             kill(pid, SIGSTOP)
             let (_, timedOut) = try await client.scrape(
                 until: {
                     $0.value("kvm_domain_guest_agent_timed_out", ["domain": name]) == 1
                         && $0.value("kvm_domain_guest_hostname_info", ["domain": name]) == nil
+                        // What KVMDomainHung reads: the channel stays connected, the agent does not answer.
+                        && $0.value("kvm_domain_guest_agent_responsive", ["domain": name]) == 0
                 }, within: .seconds(30))
             #expect(timedOut, "the stopped guest's agent was never reported")
 
@@ -160,6 +163,7 @@ struct RealLibvirtdGuestAgentTests {
                 until: {
                     $0.value("kvm_domain_guest_agent_timed_out", ["domain": name]) == 0
                         && $0.value("kvm_domain_guest_hostname_info", ["domain": name]) != nil
+                        && $0.value("kvm_domain_guest_agent_responsive", ["domain": name]) == 1
                 }, within: .seconds(60))
             #expect(back, "the guest agent's figures did not return after SIGCONT")
         }

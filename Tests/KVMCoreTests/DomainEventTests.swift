@@ -40,6 +40,28 @@ func ioError(_ ref: DomainRef, path: String, alias: String, action: Int = 1, rea
         #expect(disk.lastIOError?.sourcePath == "/dev/sdz")
     }
 
+    @Test func watchdogFiringsAreCountedByActionAndResetsByDomain() throws {
+        let store = store()
+        for code in [0, 0, 2, 6, 99] {
+            store.applyDomainEvent(DomainEvent(domain: ref, kind: .watchdog(WatchdogAction(code: code)), time: 100))
+        }
+        store.applyDomainEvent(DomainEvent(domain: ref, kind: .reboot, time: 101))
+        let entry = try #require(store.snapshot().domains[ref.uuid])
+        #expect(entry.watchdogEvents == ["none": 2, "reset": 1, "inject_nmi": 1, "unknown": 1])
+        #expect(entry.resets == 1)
+        let p = ParsedExposition(InventoryRenderer().render(store.snapshot()).text)
+        #expect(p.value("kvm_domain_watchdog_events_total", ["domain": "db-01", "action": "none"]) == "2")
+        #expect(p.value("kvm_domain_watchdog_events_total", ["domain": "db-01", "action": "inject_nmi"]) == "1")
+        #expect(p.value("kvm_domain_resets_total", ["domain": "db-01"]) == "1")
+        #expect(p.family("kvm_domain_watchdog_events_total")?.type == "counter")
+    }
+
+    @Test func domainsWithoutWatchdogEventsHaveNoSeries() {
+        let p = ParsedExposition(InventoryRenderer().render(store().snapshot()).text)
+        #expect(p.samples("kvm_domain_watchdog_events_total").isEmpty)
+        #expect(p.samples("kvm_domain_resets_total").isEmpty)
+    }
+
     @Test func reasonsAndActionsStayBounded() {
         #expect(IOErrorReason.label("enospc") == "enospc")
         #expect(IOErrorReason.label("") == "other")

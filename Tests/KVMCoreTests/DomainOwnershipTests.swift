@@ -38,10 +38,16 @@ import Testing
             xml: Self.xml(metadata: "<k:remediation xmlns:k=\"\(ns)\" allow=\"no\"/>"), persistent: true,
             autostart: false)
         #expect(!no.remediationOptIn)
+        #expect(no.remediationOptOut, "allow=\"no\" opts the domain out, over every allow rule")
+        #expect(!yes.remediationOptOut)
         let otherNamespace = try DomainConfig(
             xml: Self.xml(metadata: "<k:remediation xmlns:k=\"http://example.com/other\" allow=\"yes\"/>"),
             persistent: true, autostart: false)
         #expect(!otherNamespace.remediationOptIn)
+        let otherNo = try DomainConfig(
+            xml: Self.xml(metadata: "<k:remediation xmlns:k=\"http://example.com/other\" allow=\"no\"/>"),
+            persistent: true, autostart: false)
+        #expect(!otherNo.remediationOptOut)
     }
 
     @Test func libosinfoStillReadBesideOtherMetadata() throws {

@@ -114,6 +114,34 @@ import Testing
         #expect(await eventually(within: .seconds(5)) { s.harness.entry(alpha.ref)?.guest.report != nil })
     }
 
+    /// A hung guest keeps its agent channel connected and stops answering: what KVMDomainHung reads.
+    @Test func responsivenessFollowsTheLastRoundOfAConnectedAgent() async throws {
+        let s = Setup([alpha, bravo])
+        s.agents.set(alpha.ref, channel: .connected, answer: Fixtures.guestAnswer)
+        s.agents.set(bravo.ref, channel: .connected, answer: Fixtures.guestAnswer)
+        #expect(await s.harness.collectOnce() == .success)
+        #expect(s.exposition.family("kvm_domain_guest_agent_responsive") == nil, "not asked yet: absent, not 0")
+        #expect(await s.round() == 2)
+        #expect(s.exposition.value("kvm_domain_guest_agent_responsive", ["domain": "alpha"]) == "1")
+
+        s.agents.hangAnswers(alpha.ref)
+        s.agents.set(bravo.ref, channel: .connected, answer: nil)
+        #expect(await s.round() == 0)
+        var p = s.exposition
+        #expect(p.value("kvm_domain_guest_agent_responsive", ["domain": "alpha"]) == "0", "timed out")
+        #expect(p.value("kvm_domain_guest_agent_responsive", ["domain": "bravo"]) == "0", "failed")
+
+        s.agents.releaseAnswers(alpha.ref)
+        #expect(await s.harness.settled())
+        #expect(await s.round() == 1)
+        p = s.exposition
+        #expect(p.value("kvm_domain_guest_agent_responsive", ["domain": "alpha"]) == "1")
+
+        // A disconnected channel is not an unresponsive agent: the series goes.
+        s.harness.store.applyAgentLifecycle(AgentLifecycleEvent(domain: bravo.ref, connected: false))
+        #expect(!s.exposition.samples("kvm_domain_guest_agent_responsive").contains { $0.labels["domain"] == "bravo" })
+    }
+
     @Test func failingAgentLeavesItsFamiliesAbsent() async throws {
         let s = Setup([alpha])
         s.agents.set(alpha.ref, channel: .connected, answer: Fixtures.guestAnswer)

@@ -18,6 +18,17 @@ import Testing
         for (action, constant) in actions { #expect(action.rawValue == Self.number(constant), "\(action)") }
     }
 
+    @Test func watchdogActions() {
+        let actions: [(WatchdogAction, virDomainEventWatchdogAction)] = [
+            (.none, VIR_DOMAIN_EVENT_WATCHDOG_NONE), (.pause, VIR_DOMAIN_EVENT_WATCHDOG_PAUSE),
+            (.reset, VIR_DOMAIN_EVENT_WATCHDOG_RESET), (.poweroff, VIR_DOMAIN_EVENT_WATCHDOG_POWEROFF),
+            (.shutdown, VIR_DOMAIN_EVENT_WATCHDOG_SHUTDOWN), (.debug, VIR_DOMAIN_EVENT_WATCHDOG_DEBUG),
+            (.injectNMI, VIR_DOMAIN_EVENT_WATCHDOG_INJECTNMI),
+        ]
+        for (action, constant) in actions { #expect(action.rawValue == Self.number(constant), "\(action)") }
+        #expect(actions.count == WatchdogAction.allCases.count - 1, "every action but unknown")
+    }
+
     @Test func jobOperationsAndTypes() {
         let operations: [(JobOperation, virDomainJobOperation)] = [
             (.unknown, VIR_DOMAIN_JOB_OPERATION_UNKNOWN), (.start, VIR_DOMAIN_JOB_OPERATION_START),
@@ -46,6 +57,7 @@ import Testing
                 == [
                     VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON, VIR_DOMAIN_EVENT_ID_BLOCK_THRESHOLD,
                     VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
+                    VIR_DOMAIN_EVENT_ID_WATCHDOG, VIR_DOMAIN_EVENT_ID_REBOOT,
                 ].map { Int32($0.rawValue) })
     }
 }

@@ -119,7 +119,10 @@ import Testing
     static let errors: [(yaml: String, line: Int, fragment: String)] = [
         ("tokens_file: t\nlimits:\n  cooldwn: 5m\n", 3, "unknown key"),
         ("tokens_file: t\nfrobnicate: true\n", 2, "unknown key"),
-        ("tokens_file: t\nrules:\n  - name: r\n    alertname: A\n    action: reboot\n", 5, "must be start or shutdown"),
+        (
+            "tokens_file: t\nrules:\n  - name: r\n    alertname: A\n    action: restart\n", 5,
+            "must be start, shutdown, reset or reboot"
+        ),
         ("tokens_file: t\nlimits:\n  cooldown: 5 minutes\n", 3, "\"5 minutes\" needs a unit"),
         ("tokens_file: t\nlimits:\n  window: 10\n", 3, "needs a unit"),
         ("tokens_file: t\nlimits:\n  start_timeout: 0s\n", 3, "at least 1ms"),
@@ -150,7 +153,7 @@ import Testing
         ),
         (
             "tokens_file: t\nrules:\n  - name: r\n    alertname: A\n    action: start\n    shutdown_timeout: 1m\n",
-            6, "applies to shutdown rules only"
+            6, "applies to shutdown and reboot rules only"
         ),
         ("tokens_file: t\nrules:\n  - name: r\n    action: start\n", 3, "needs an alertname"),
         ("tokens_file: t\ndomains:\n  names: [\"vm[ab\"]\n", 3, "unclosed ["),
@@ -202,7 +205,7 @@ import Testing
     @Test func errorsNameTheKeyPath() throws {
         let error = try #require(throws: ConfigError.self) {
             try Policy.parse(
-                yaml: "tokens_file: t\nrules:\n  - name: r\n    alertname: A\n    action: reboot\n", relativeTo: "/")
+                yaml: "tokens_file: t\nrules:\n  - name: r\n    alertname: A\n    action: restart\n", relativeTo: "/")
         }
         #expect(error.path == "rules[0].action")
     }

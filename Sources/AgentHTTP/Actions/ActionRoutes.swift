@@ -27,6 +27,18 @@ public struct ActionRoutes: Sendable {
                 await self.answer { try await self.manual(action, request, domain: context.parameters.get("domain")) }
             }
         }
+        router.post("/api/v1/domains/:domain/maintenance") { request, context in
+            await self.answer { try await self.startMaintenance(request, domain: context.parameters.get("domain")) }
+        }
+        router.delete("/api/v1/domains/:domain/maintenance") { request, context in
+            await self.answer { try self.endMaintenance(request, domain: context.parameters.get("domain")) }
+        }
+        router.post("/api/v1/maintenance") { request, _ in
+            await self.answer { try await self.startMaintenance(request, domain: nil) }
+        }
+        router.delete("/api/v1/maintenance") { request, _ in
+            await self.answer { try self.endMaintenance(request, domain: nil) }
+        }
         router.post("/api/v1/domains/:domain/release") { request, context in
             await self.answer { try self.release(request, domain: context.parameters.get("domain")) }
         }
@@ -85,7 +97,7 @@ public struct ActionRoutes: Sendable {
             switch record.decision.kind {
             case .queued: .accepted
             case .nothingToDo, .dryRun, .cancelled: .ok
-            case .skipped: .conflict
+            case .skipped, .maintenance: .conflict
             }
         return JSONResponse.make(status, record)
     }
@@ -94,6 +106,24 @@ public struct ActionRoutes: Sendable {
         let principal = try authenticate(request, needs: .api)
         let released = try engine.release(domain ?? "", from: .api(principal.name))
         return JSONResponse.make(.ok, ["released": released])
+    }
+
+    /// `{"duration_seconds": 3600, "reason": "kernel update"}`: both required.
+    private func startMaintenance(_ request: Request, domain: String?) async throws -> Response {
+        let principal = try authenticate(request, needs: .api)
+        let body = try await readJSONBody(request, required: true)
+        let (seconds, reason) = try MaintenanceBody.decode(body)
+        let window = try engine.startMaintenance(domain, seconds: seconds, reason: reason, from: .api(principal.name))
+        return JSONResponse.make(.ok, MaintenanceBody.Answer(window, domain: domain))
+    }
+
+    /// 409 when there is no maintenance to end.
+    private func endMaintenance(_ request: Request, domain: String?) throws -> Response {
+        let principal = try authenticate(request, needs: .api)
+        guard try engine.endMaintenance(domain, from: .api(principal.name)) else {
+            throw APIFailure(status: .conflict, reason: "\(domain ?? "the host") is not in maintenance")
+        }
+        return JSONResponse.make(.ok, ["ended": true])
     }
 
     /// 401 without a valid token, 403 for a token without the scope. The action list names domains, UUIDs,
@@ -158,5 +188,60 @@ enum ManualBody {
             throw APIFailure(status: .badRequest, reason: "force_after_seconds must be from 0 to 86400")
         }
         return ManualOptions(forceAfterSeconds: wire.force_after_seconds, dryRun: wire.dry_run)
+    }
+}
+
+/// The body of a maintenance request, and the answer.
+enum MaintenanceBody {
+    private struct Wire: Decodable {
+        var duration_seconds: Double
+        var reason: String
+    }
+
+    struct Answer: Encodable {
+        var scope: String
+        var domain: String?
+        var setBy: String
+        var reason: String
+        var since: String
+        var until: String
+
+        init(_ window: MaintenanceWindow, domain: String?) {
+            scope = domain == nil ? "host" : "domain"
+            self.domain = domain == nil ? nil : window.name
+            setBy = window.setBy
+            reason = window.reason
+            since = AuditRecord.format(window.since)
+            until = AuditRecord.format(window.until)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case scope, domain, reason, since, until
+            case setBy = "set_by"
+        }
+    }
+
+    static func decode(_ body: [UInt8]) throws -> (Double, String) {
+        let wire: Wire
+        do {
+            wire = try JSONDecoder().decode(Wire.self, from: Data(body))
+        } catch {
+            throw APIFailure(
+                status: .badRequest, reason: "body must be an object with duration_seconds (number) and reason (string)"
+            )
+        }
+        let longest = MaintenanceWindow.longest
+        guard wire.duration_seconds.isFinite, wire.duration_seconds >= 1, wire.duration_seconds <= longest else {
+            throw APIFailure(status: .badRequest, reason: "duration_seconds must be from 1 to \(Int(longest))")
+        }
+        let reason = wire.reason.trimmingCharacters(in: .whitespaces)
+        guard !reason.isEmpty, reason.count <= MaintenanceWindow.reasonLimit,
+            !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw APIFailure(
+                status: .badRequest,
+                reason: "reason must be 1 to \(MaintenanceWindow.reasonLimit) characters, without control characters")
+        }
+        return (wire.duration_seconds, reason)
     }
 }

@@ -102,7 +102,9 @@ public final class GuestAgentCollector: Sendable {
                     entry.guest.report = report
                     entry.guest.reportedAt = now
                     entry.guest.timedOut = false
+                    entry.guest.answered = true
                 case .timedOut, .failed:
+                    entry.guest.answered = false
                     entry.guest.report = nil
                     entry.guest.timedOut = { if case .timedOut = outcome { true } else { false } }()
                 }

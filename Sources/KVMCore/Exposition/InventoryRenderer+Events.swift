@@ -40,6 +40,29 @@ extension InventoryRenderer {
         }
     }
 
+    /// Watchdog firings and resets. Series appear with a domain's first event, like the disk families.
+    func writeHangEvents(_ domains: [DomainEntry], into w: inout ExpositionWriter) {
+        w.family(
+            "kvm_domain_watchdog_events_total", .counter,
+            help: "Times the guest's watchdog device fired (the guest stopped petting it: hung kernel, dead watchdog "
+                + "daemon), by the action the device took (none, pause, reset, poweroff, shutdown, debug, inject_nmi)."
+                + Self.fromDomainEvents
+        ) { samples in
+            for d in domains {
+                for (action, count) in d.watchdogEvents.sorted(by: { $0.key < $1.key }) {
+                    samples.add(["domain": d.ref.name, "action": action], count)
+                }
+            }
+        }
+        w.family(
+            "kvm_domain_resets_total", .counter,
+            help: "Resets of the guest (libvirt's reboot event: a reboot from inside, a watchdog reset, virsh reset "
+                + "or reboot)." + Self.fromDomainEvents
+        ) { samples in
+            for d in domains where d.resets > 0 { samples.add(["domain": d.ref.name], d.resets) }
+        }
+    }
+
     /// The running job of each active domain, present only while one runs, and the finished ones.
     func writeJobs(_ domains: [DomainEntry], into w: inout ExpositionWriter) {
         let running = domains.compactMap { d in d.state.isActive ? d.jobs.current.map { (d.ref.name, $0) } : nil }

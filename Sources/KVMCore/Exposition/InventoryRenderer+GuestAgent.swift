@@ -26,6 +26,16 @@ extension InventoryRenderer {
             }
         }
         w.family(
+            "kvm_domain_guest_agent_responsive", .gauge,
+            help: "1 when the connected guest agent answered the last round, 0 when it timed out or failed (a hung "
+                + "guest keeps its channel connected but stops answering); absent before the first round."
+        ) { samples in
+            for d in withChannel where d.guest.channel == .connected {
+                guard let answered = d.guest.answered else { continue }
+                samples.add(["domain": d.ref.name], answered)
+            }
+        }
+        w.family(
             "kvm_domain_guest_agent_timestamp_seconds", .gauge,
             help: "When the guest agent last answered, in seconds since the epoch."
         ) { samples in

@@ -15,6 +15,7 @@ public struct InventoryRenderer: Sendable {
             let domains = inventory.sortedDomains
             writeDomains(domains, into: &writer)
             writeDiskEvents(domains, into: &writer)
+            writeHangEvents(domains, into: &writer)
             writeJobs(domains, into: &writer)
             writeVCPUs(domains, into: &writer)
             writeBlocks(domains, into: &writer)

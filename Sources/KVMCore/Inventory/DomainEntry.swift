@@ -25,6 +25,10 @@ public struct DomainEntry: Sendable, Equatable {
     public var disk = DiskEvents()
     /// The running job and the count of finished ones.
     public var jobs = DomainJobs()
+    /// Watchdog firings by the action the device took (`WatchdogAction.name`), from events.
+    public var watchdogEvents: [String: Double] = [:]
+    /// Resets of the guest (libvirt's reboot event), from events.
+    public var resets: Double = 0
 
     public init(ref: DomainRef, state: DomainState, reason: String) {
         self.ref = ref

@@ -29,6 +29,12 @@ extension Inventory {
         case .migrationIteration(let iteration):
             entry.jobs.expected = true
             return Double(iteration)
+        case .watchdog(let action):
+            entry.watchdogEvents[action.name, default: 0] += 1
+            return entry.watchdogEvents[action.name] ?? 0
+        case .reboot:
+            entry.resets += 1
+            return entry.resets
         }
     }
 

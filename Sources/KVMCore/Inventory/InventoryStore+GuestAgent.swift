@@ -6,6 +6,7 @@ extension GuestView {
         report = nil
         reportedAt = nil
         timedOut = false
+        answered = nil
         eventSerial &+= 1
     }
 }
@@ -22,6 +23,8 @@ extension InventoryStore {
                 entry.guest.reportedAt = nil
                 entry.guest.timedOut = false
             }
+            // A new channel (or none): the last round's answer was another agent's.
+            entry.guest.answered = nil
             inventory.domains[event.domain.uuid] = entry
         }
     }

@@ -43,6 +43,8 @@ public struct DomainConfig: Sendable, Equatable {
     public var orchestration: Orchestration?
     /// `<kvm-agent:remediation allow="yes"/>` in the domain's metadata: the owner opted in to remediation.
     public var remediationOptIn = false
+    /// `<kvm-agent:remediation allow="no"/>`: the agent never acts on the domain, whatever the policy allows.
+    public var remediationOptOut = false
 
     /// The metadata namespace of kvm-agent's own opt-in element.
     public static let remediationNamespace = "https://kvm-agent.dev/xmlns/remediation/1.0"
@@ -79,7 +81,9 @@ public struct DomainConfig: Sendable, Equatable {
                 orchestration = found
             }
             if namespace == Self.remediationNamespace, element.localName == "remediation" {
-                remediationOptIn = ["yes", "true"].contains(element.attr("allow")?.lowercased() ?? "")
+                let allow = element.attr("allow")?.lowercased() ?? ""
+                remediationOptIn = ["yes", "true"].contains(allow)
+                remediationOptOut = ["no", "false"].contains(allow)
             }
         }
         vcpusMaximum = root.child("vcpu")?.stringValue.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }

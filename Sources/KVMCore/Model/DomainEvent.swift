@@ -6,6 +6,10 @@ public struct DomainEvent: Sendable, Equatable {
         case jobCompleted(JobCompletion)
         /// A migration or save began another pass over the guest's memory: a job is running.
         case migrationIteration(Int)
+        /// The guest's watchdog device fired: the guest stopped petting it (hung, or its watchdog daemon died).
+        case watchdog(WatchdogAction)
+        /// The guest was reset: by itself, by a watchdog, or by the agent's reset or reboot.
+        case reboot
     }
 
     public struct IOError: Sendable, Equatable {
@@ -60,6 +64,23 @@ public enum IOErrorAction: Int, Sendable, CaseIterable {
     public var name: String { String(describing: self) }
 }
 
+/// What the watchdog device was configured to do when it fired (`virDomainEventWatchdogAction`); the
+/// `action` label of `kvm_domain_watchdog_events_total`.
+public enum WatchdogAction: Int, Sendable, CaseIterable {
+    case none = 0
+    case pause = 1
+    case reset = 2
+    case poweroff = 3
+    case shutdown = 4
+    case debug = 5
+    case injectNMI = 6
+    case unknown = -1
+
+    public init(code: Int) { self = Self(rawValue: code) ?? .unknown }
+
+    public var name: String { self == .injectNMI ? "inject_nmi" : String(describing: self) }
+}
+
 /// libvirt's I/O error reason is "enospc" when the host's disk is full and "" when it cannot tell; later
 /// versions may add words. A label keeps a short lowercase word as it is and calls anything else "other",
 /// so that an odd string cannot make series without bound.
@@ -78,7 +99,7 @@ extension DomainEvent {
         switch kind {
         case .jobCompleted: true
         case .migrationIteration(let iteration): iteration <= 1
-        case .ioError, .blockThreshold: false
+        case .ioError, .blockThreshold, .watchdog, .reboot: false
         }
     }
 }

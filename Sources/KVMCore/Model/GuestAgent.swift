@@ -100,6 +100,8 @@ public struct GuestView: Sendable, Equatable {
     public var reportedAt: Double?
     /// The last round ran past its deadline (or an earlier one is still stuck).
     public var timedOut = false
+    /// Whether the connected agent answered the last round; nil before the first round on this channel.
+    public var answered: Bool?
     /// Bumped by every agent lifecycle event, so that a channel state read from the XML before an event
     /// arrived does not overwrite what the event said.
     var eventSerial: UInt64 = 0

@@ -6,6 +6,8 @@ public struct AuditRecord: Codable, Sendable, Equatable {
     public enum Event: String, Codable, Sendable {
         case decision
         case outcome
+        /// One step of a multi-step action, written as it ends: a kill between steps leaves what was done.
+        case step
     }
 
     public var time: String
@@ -27,9 +29,13 @@ public struct AuditRecord: Codable, Sendable, Equatable {
     public var durationSeconds: Double?
     public var libvirtError: String?
     public var dryRun: Bool?
+    /// A step line's step name.
+    public var step: String?
+    /// An outcome's steps, in order.
+    public var steps: [ActionStep]?
 
     enum CodingKeys: String, CodingKey {
-        case time, event, source, principal, detail, decision, reason, result, action, domain
+        case time, event, source, principal, detail, decision, reason, result, action, domain, step, steps
         case actionID = "action_id"
         case alertFingerprint = "alert_fingerprint"
         case alertName = "alert_name"
@@ -48,7 +54,7 @@ public struct AuditRecord: Codable, Sendable, Equatable {
         self.principal = principal
     }
 
-    static func format(_ time: Double) -> String {
+    public static func format(_ time: Double) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: Date(timeIntervalSince1970: time))

@@ -66,7 +66,20 @@ struct Decider {
     }
 
     /// Nothing to do when the domain is already where the action would take it; nil when there is.
-    func stateCheck(_ entry: DomainEntry, action: RemediationAction, whenPaused: Rule.WhenPaused) -> Decision? {
+    func stateCheck(
+        _ entry: DomainEntry, action: RemediationAction, whenPaused: Rule.WhenPaused,
+        recoverCrashed: Rule.RecoverCrashed = .leave
+    ) -> Decision? {
+        // Before the paused cases: resuming a guest that crashed would run it on from the crash.
+        if action == .start, Self.crashedButActive(entry) {
+            guard recoverCrashed == .destroyThenStart else {
+                return Decision(
+                    .skipped, .crashedLeftAlone,
+                    "\(entry.ref.name) is \(entry.state.name) (\(entry.reason)) and still active; a start needs "
+                        + "recover_crashed: destroy_then_start")
+            }
+            return nil
+        }
         switch (action, entry.state) {
         case (.start, .running), (.start, .blocked), (.start, .shutdown):
             return Decision(.nothingToDo, .alreadyRunning, "\(entry.ref.name) is \(entry.state.name)")
@@ -74,6 +87,13 @@ struct Decider {
             return Decision(.nothingToDo, .pausedLeftAlone, "\(entry.ref.name) is \(entry.state.name); rule leaves it")
         case (.shutdown, let state) where !state.isActive:
             return Decision(.nothingToDo, .alreadyShutOff, "\(entry.ref.name) is \(state.name)")
+        case (.reset, let state), (.reboot, let state):
+            // A paused guest is not hung, a crashed one needs more than a reset, a stopped one nothing.
+            guard state == .running || state == .blocked else {
+                return Decision(
+                    .nothingToDo, .notRunning, "\(entry.ref.name) is \(state.name); nothing to \(action.rawValue)")
+            }
+            return nil
         default:
             return nil
         }
@@ -81,13 +101,16 @@ struct Decider {
 
     /// Quarantine, breaker, cooldown and rate limit, in that order. Reaching the rate limit quarantines
     /// the domain (recorded in `safety`).
-    func safetyCheck(_ entry: DomainEntry, inventory: Inventory, safety: inout SafetyState, now: Double) -> Decision? {
+    func safetyCheck(
+        _ entry: DomainEntry, action: RemediationAction, inventory: Inventory, safety: inout SafetyState, now: Double
+    ) -> Decision? {
         let uuid = entry.ref.uuid
         let limits = policy.limits
         safety.expireQuarantine(uuid, now: now)
         if safety.isQuarantined(uuid, now: now) {
             return Decision(.skipped, .quarantined, "\(entry.ref.name) is quarantined until released or expired")
         }
+        if let budget = restartBudget(entry, action: action, safety: &safety, now: now) { return budget }
         if let open = breakerOpen(inventory) {
             return Decision(.skipped, .breakerOpen, open)
         }
@@ -105,6 +128,37 @@ struct Decider {
             )
         }
         return nil
+    }
+
+    /// Crashed with `on_crash` preserve (state crashed), or paused by a crash or a guest panic: libvirt keeps
+    /// such a domain active, so it must be destroyed before it can start.
+    static func crashedButActive(_ entry: DomainEntry) -> Bool {
+        entry.state == .crashed || (entry.state == .paused && ["crashed", "panicked"].contains(entry.reason))
+    }
+
+    /// The restart budget, where the policy sets one: restored when the domain stayed up `stable_for` after its
+    /// last restart (until its last state change, or until now while it runs); spent, for good until released,
+    /// when `max_restarts` restarts came without such a stable period.
+    func restartBudget(
+        _ entry: DomainEntry, action: RemediationAction, safety: inout SafetyState, now: Double
+    ) -> Decision? {
+        guard let maxRestarts = policy.limits.maxRestarts, action.isRestart else { return nil }
+        let uuid = entry.ref.uuid
+        let up = entry.state == .running || entry.state == .blocked
+        safety.restoreBudgetIfStable(
+            uuid, upUntil: up ? now : entry.stateChangedAt, stableFor: policy.limits.stableFor.seconds)
+        if let spent = safety.domains[uuid]?.budgetSpentAt {
+            return Decision(
+                .skipped, .restartBudgetSpent,
+                "\(entry.ref.name) used up its \(maxRestarts) restarts \(wholeSeconds(now - spent)) s ago; left alone "
+                    + "until released")
+        }
+        guard (safety.domains[uuid]?.restarts ?? 0) >= maxRestarts else { return nil }
+        safety.spendBudget(uuid, name: entry.ref.name, at: now)
+        return Decision(
+            .skipped, .restartBudgetSpent,
+            "\(maxRestarts) restarts of \(entry.ref.name) without \(wholeSeconds(policy.limits.stableFor.seconds)) s "
+                + "up in between; left alone until released")
     }
 
     /// A reason when more than the configured share of managed domains is down.

@@ -11,6 +11,8 @@ public struct Decision: Sendable, Equatable, Codable {
         case dryRun = "dry_run"
         /// A resolved alert removed its action from the queue.
         case cancelled
+        /// The domain or the host is in maintenance, or the domain opts out: never acted on.
+        case maintenance
     }
 
     public var kind: Kind
@@ -31,7 +33,11 @@ public enum Reason: String, Sendable, Codable, CaseIterable {
     case manualRequest = "manual_request"
     case alreadyRunning = "already_running"
     case alreadyShutOff = "already_shut_off"
+    /// A reset or reboot of a domain that is not running.
+    case notRunning = "not_running"
     case pausedLeftAlone = "paused_left_alone"
+    /// A start of a domain that crashed but is still active, where the rule does not recover crashed ones.
+    case crashedLeftAlone = "crashed_left_alone"
     case notThisHost = "not_this_host"
     case noHostLabel = "no_host_label"
     case noMatchingRule = "no_matching_rule"
@@ -44,6 +50,14 @@ public enum Reason: String, Sendable, Codable, CaseIterable {
     case actionPending = "action_pending"
     case cooldown
     case quarantined
+    /// The domain is in maintenance (set through the API, with an expiry).
+    case domainMaintenance = "domain_maintenance"
+    /// The whole host is in maintenance.
+    case hostMaintenance = "host_maintenance"
+    /// The domain's libvirt metadata says `<kvm-agent:remediation allow="no"/>`: wins over every allow rule.
+    case metadataOptOut = "metadata_opt_out"
+    /// The domain used up its restart budget (`limits.max_restarts`); left alone until released.
+    case restartBudgetSpent = "restart_budget_spent"
     case breakerOpen = "breaker_open"
     case duplicate
     case forceNotAllowed = "force_not_allowed"

@@ -27,9 +27,12 @@ public struct ActionRecord: Codable, Sendable, Equatable {
     public var stateAfter: String?
     public var durationSeconds: Double?
     public var error: String?
+    /// The steps of an action that takes more than one call (destroy then start, an escalating shutdown),
+    /// in order, each with its own result.
+    public var steps: [ActionStep]?
 
     enum CodingKeys: String, CodingKey {
-        case id, time, source, principal, domain, action, decision, status, result, error
+        case id, time, source, principal, domain, action, decision, status, result, error, steps
         case alertFingerprint = "alert_fingerprint"
         case alertName = "alert_name"
         case domainUUID = "domain_uuid"
@@ -37,6 +40,26 @@ public struct ActionRecord: Codable, Sendable, Equatable {
         case stateBefore = "state_before"
         case stateAfter = "state_after"
         case durationSeconds = "duration_seconds"
+    }
+}
+
+/// One call of a multi-step action and how it ended.
+public struct ActionStep: Codable, Sendable, Equatable {
+    public enum Name: String, Codable, Sendable {
+        case destroy
+        case start
+        case acpiShutdown = "acpi_shutdown"
+        case agentShutdown = "agent_shutdown"
+    }
+
+    public var name: Name
+    public var result: ActionResult
+    public var detail: String?
+
+    public init(_ name: Name, _ result: ActionResult, _ detail: String? = nil) {
+        self.name = name
+        self.result = result
+        self.detail = detail
     }
 }
 

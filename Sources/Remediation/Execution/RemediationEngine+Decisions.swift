@@ -41,9 +41,13 @@ extension RemediationEngine {
         }
         record.domain = entry.ref.name
         record.domainUUID = entry.ref.uuid
+        if let hold = maintenanceCheck(entry, safety: engine.safety, now: now) {
+            return finish(hold)
+        }
         if let refusal = check(
-            entry, action: rule.action, whenPaused: rule.whenPaused, allowOrchestrated: rule.allowOrchestrated,
-            allowTransient: rule.allowTransient, inventory: inventory, engine: &engine, now: now)
+            entry, action: rule.action, whenPaused: rule.whenPaused, recoverCrashed: rule.recoverCrashed,
+            allowOrchestrated: rule.allowOrchestrated, allowTransient: rule.allowTransient, inventory: inventory,
+            engine: &engine, now: now)
         {
             return finish(refusal)
         }
@@ -54,7 +58,7 @@ extension RemediationEngine {
         engine.safety.seen[dedupeKey] = now
         let plan = ActionPlan(
             id: record.id, domainUUID: entry.ref.uuid, domainName: entry.ref.name, action: rule.action,
-            operation: operation(rule.action, entry.state), shutdownTimeoutSeconds: rule.shutdownTimeout.seconds,
+            operation: operation(rule.action, entry), shutdownTimeoutSeconds: rule.shutdownTimeout.seconds,
             forceAfterTimeout: rule.forceAfterTimeout, rule: rule.name, alertKey: alertKey, source: origin.source,
             principal: origin.principal)
         return queue(plan, record: record, detail: detail, engine: &engine, now: now)
@@ -75,12 +79,16 @@ extension RemediationEngine {
             Self.remember(record, in: &engine)
             return (record, nil)
         }
+        if let hold = maintenanceCheck(entry, safety: engine.safety, now: now) {
+            return finish(hold)
+        }
         if options.forceAfterSeconds != nil && !(action == .shutdown && policy.api.allowForce) {
             return finish(
                 Decision(.skipped, .forceNotAllowed, "force_after_seconds needs a shutdown and api.allow_force"))
         }
         if let refusal = check(
-            entry, action: action, whenPaused: .resume, allowOrchestrated: policy.api.allowOrchestrated,
+            entry, action: action, whenPaused: .resume, recoverCrashed: .leave,
+            allowOrchestrated: policy.api.allowOrchestrated,
             allowTransient: policy.api.allowTransient, inventory: inventory, engine: &engine, now: now)
         {
             return finish(refusal)
@@ -89,7 +97,7 @@ extension RemediationEngine {
         if dryRun { return finish(Decision(.dryRun, .manualRequest, detail)) }
         let plan = ActionPlan(
             id: record.id, domainUUID: entry.ref.uuid, domainName: entry.ref.name, action: action,
-            operation: operation(action, entry.state),
+            operation: operation(action, entry),
             shutdownTimeoutSeconds: options.forceAfterSeconds ?? policy.api.shutdownTimeout.seconds,
             forceAfterTimeout: options.forceAfterSeconds != nil, rule: nil, alertKey: nil, source: origin.source,
             principal: origin.principal)
@@ -98,8 +106,9 @@ extension RemediationEngine {
 
     /// Ownership, state, pending action and safety checks shared by alerts and manual requests.
     private func check(
-        _ entry: DomainEntry, action: RemediationAction, whenPaused: Rule.WhenPaused, allowOrchestrated: Bool,
-        allowTransient: Bool, inventory: Inventory, engine: inout EngineState, now: Double
+        _ entry: DomainEntry, action: RemediationAction, whenPaused: Rule.WhenPaused,
+        recoverCrashed: Rule.RecoverCrashed, allowOrchestrated: Bool, allowTransient: Bool, inventory: Inventory,
+        engine: inout EngineState, now: Double
     ) -> Decision? {
         if let refusal = decider.ownership(entry, allowOrchestrated: allowOrchestrated, allowTransient: allowTransient)
         {
@@ -113,10 +122,13 @@ extension RemediationEngine {
         }
         // With an action of the other kind pending, the domain's state is about to change: judge by the
         // state that action leads to rather than by the current one.
-        if pending.isEmpty, let nothing = decider.stateCheck(entry, action: action, whenPaused: whenPaused) {
+        if pending.isEmpty,
+            let nothing = decider.stateCheck(
+                entry, action: action, whenPaused: whenPaused, recoverCrashed: recoverCrashed)
+        {
             return nothing
         }
-        return decider.safetyCheck(entry, inventory: inventory, safety: &engine.safety, now: now)
+        return decider.safetyCheck(entry, action: action, inventory: inventory, safety: &engine.safety, now: now)
     }
 
     private func queue(
@@ -128,16 +140,22 @@ extension RemediationEngine {
         record.status = .queued
         engine.safety.recordAction(
             plan.domainUUID, name: plan.domainName, at: now, window: policy.limits.window.seconds)
+        if policy.limits.maxRestarts != nil && plan.action.isRestart {
+            engine.safety.recordRestart(plan.domainUUID, name: plan.domainName, at: now)
+        }
         engine.safety.pending[plan.id] = plan
         engine.queues[plan.domainUUID, default: []].append(plan)
         Self.remember(record, in: &engine)
         return (record, plan)
     }
 
-    private func operation(_ action: RemediationAction, _ state: DomainState) -> ActionPlan.Operation {
+    private func operation(_ action: RemediationAction, _ entry: DomainEntry) -> ActionPlan.Operation {
         switch action {
-        case .start: state == .paused ? .resume : .start
+        case .start:
+            Decider.crashedButActive(entry) ? .destroyThenStart : entry.state == .paused ? .resume : .start
         case .shutdown: .shutdown
+        case .reset: .reset
+        case .reboot: .reboot
         }
     }
 

@@ -55,15 +55,24 @@ extension RemediationEngine {
         var before: DomainState?
         var result = ActionResult.failed
         var failure: String?
+        let steps = ActionSteps()
         logger.info(
             "remediation action started",
             metadata: ["action_id": "\(plan.id)", "domain": "\(plan.domainName)", "action": "\(plan.action.rawValue)"])
+        if let hold = heldSinceQueued(plan) {
+            // Maintenance that began after the action was queued: hands off, the action is not run.
+            finish(plan, result: .noop, before: nil, after: nil, seconds: 0, failure: "not run: \(hold.detail)")
+            return
+        }
         do {
             let current = try await call("state") { try await self.controller.state(domain) }
             before = current
             switch plan.operation {
             case .start, .resume: result = try await bringUp(domain, from: current)
-            case .shutdown: (result, failure) = try await bringDown(domain, from: current, plan: plan)
+            case .shutdown: (result, failure) = try await bringDown(domain, from: current, plan: plan, steps: steps)
+            case .reset, .reboot: (result, failure) = try await restart(domain, from: current, plan: plan)
+            case .destroyThenStart:
+                (result, failure) = try await recoverCrashed(domain, from: current, plan: plan, steps: steps)
             }
         } catch {
             result = .failed
@@ -72,7 +81,7 @@ extension RemediationEngine {
         if Task.isCancelled { return }
         let after = try? await call("state") { try await self.controller.state(domain) }
         let seconds = (ContinuousClock.now - started).seconds
-        finish(plan, result: result, before: before, after: after, seconds: seconds, failure: failure)
+        finish(plan, result: result, before: before, after: after, seconds: seconds, failure: failure, steps: steps.all)
     }
 
     /// At shutdown, after ``run()`` has returned: the actions still queued or running will not be finished by
@@ -134,27 +143,171 @@ extension RemediationEngine {
         }
     }
 
-    /// Graceful first; power-off only where the plan allows it, once the graceful wait has run out.
+    /// Escalates like an HA manager's stop: the ACPI power button; then, where the guest agent is connected, the
+    /// agent's shutdown; then a power-off only where the plan allows force. Each graceful step waits the plan's
+    /// shutdown timeout for the stopped event; each is a step of the record, audited as it ends.
     private func bringDown(
-        _ domain: DomainRef, from current: DomainState, plan: ActionPlan
+        _ domain: DomainRef, from current: DomainState, plan: ActionPlan, steps: ActionSteps
     ) async throws -> (ActionResult, String?) {
         guard current.isActive else { return (.noop, nil) }
-        let graceful = try await confirm(
-            domain, becomes: [.shutoff, .crashed], within: Self.wait(seconds: plan.shutdownTimeoutSeconds)
-        ) {
-            try await self.controller.shutdown(domain)
+        let wait = Self.wait(seconds: plan.shutdownTimeoutSeconds)
+        let waited = "still running \(wholeSeconds(plan.shutdownTimeoutSeconds)) s after the request"
+        let acpi = try await step(.acpiShutdown, of: plan, into: steps) {
+            let result = try await self.confirm(domain, becomes: [.shutoff, .crashed], within: wait) {
+                try await self.controller.shutdown(domain)
+            }
+            return (result, result == .timeout ? waited : nil)
         }
-        guard graceful == .timeout else { return (graceful, nil) }
+        guard acpi == .timeout else { return (acpi, nil) }
+        if inventory().domains[domain.uuid]?.guest.channel == .connected {
+            // An agent that fails (not answering, no shutdown command) is a failed step, not a failed action.
+            let agent = try? await step(.agentShutdown, of: plan, into: steps) {
+                let result = try await self.confirm(domain, becomes: [.shutoff, .crashed], within: wait) {
+                    try await self.controller.agentShutdown(domain)
+                }
+                return (result, result == .timeout ? waited : nil)
+            }
+            if agent == .success { return (.success, nil) }
+        }
         guard plan.forceAfterTimeout else {
-            return (.timeout, "still running \(wholeSeconds(plan.shutdownTimeoutSeconds)) s after the shutdown request")
+            return (
+                .timeout, "still running \(wholeSeconds(plan.shutdownTimeoutSeconds)) s after each shutdown request"
+            )
         }
         logger.warning(
             "graceful shutdown timed out, powering off",
             metadata: ["action_id": "\(plan.id)", "domain": "\(plan.domainName)"])
-        let forced = try await confirm(domain, becomes: [.shutoff, .crashed], within: policy.limits.forceTimeout) {
-            try await self.controller.destroy(domain)
+        let limit = policy.limits.forceTimeout
+        let forced = try await step(.destroy, of: plan, into: steps) {
+            let result = try await self.confirm(domain, becomes: [.shutoff, .crashed], within: limit) {
+                try await self.controller.destroy(domain)
+            }
+            return (result, result == .success ? nil : "still running after the power-off")
         }
         return forced == .success ? (.forced, nil) : (.failed, "still running after the power-off")
+    }
+
+    /// A domain that crashed but is still active: destroyed (confirmed by its stopped event), then started
+    /// (confirmed by its started event), each step audited as it ends. One that is shut off by now is only
+    /// started; one running by now is left alone.
+    private func recoverCrashed(
+        _ domain: DomainRef, from current: DomainState, plan: ActionPlan, steps: ActionSteps
+    ) async throws -> (ActionResult, String?) {
+        if current == .running || current == .blocked { return (.noop, nil) }
+        if current != .shutoff {
+            let limit = policy.limits.forceTimeout
+            let destroyed = try await step(.destroy, of: plan, into: steps) {
+                let result = try await self.confirm(domain, becomes: [.shutoff], within: limit) {
+                    try await self.controller.destroy(domain)
+                }
+                return (
+                    result, result == .success ? nil : "still active \(wholeSeconds(limit.seconds)) s after the destroy"
+                )
+            }
+            guard destroyed == .success else { return (.failed, "still active after the destroy; not started") }
+        }
+        let limit = policy.limits.startTimeout
+        let started = try await step(.start, of: plan, into: steps) {
+            let result = try await self.confirm(domain, becomes: [.running], within: limit) {
+                try await self.controller.start(domain)
+            }
+            return (result, result == .success ? nil : "not running \(wholeSeconds(limit.seconds)) s after the start")
+        }
+        return started == .success ? (.success, nil) : (started, "not running after the start")
+    }
+
+    /// Runs one step of a multi-step action and audits how it ended (a libvirt error as `failed`) at once.
+    private func step(
+        _ name: ActionStep.Name, of plan: ActionPlan, into steps: ActionSteps,
+        _ body: () async throws -> (ActionResult, String?)
+    ) async throws -> ActionResult {
+        do {
+            let (result, detail) = try await body()
+            record(ActionStep(name, result, detail), of: plan, into: steps)
+            return result
+        } catch {
+            record(ActionStep(name, .failed, "\(error)"), of: plan, into: steps)
+            throw error
+        }
+    }
+
+    private func record(_ step: ActionStep, of plan: ActionPlan, into steps: ActionSteps) {
+        steps.append(step)
+        var line = AuditRecord(time: clock(), event: .step, source: plan.source, principal: plan.principal)
+        line.actionID = plan.id
+        line.domain = plan.domainName
+        line.domainUUID = plan.domainUUID
+        line.action = plan.action.rawValue
+        line.step = step.name.rawValue
+        line.result = step.result.rawValue
+        line.detail = step.detail
+        // Under `commit`, like every other append: one line at a time, in order.
+        commit.withLock { _ in
+            do {
+                try storage.appendAudit(line)
+                health.record(.auditLog, nil)
+            } catch {
+                health.record(.auditLog, error)
+            }
+        }
+        logger.info(
+            "remediation step",
+            metadata: [
+                "action_id": "\(plan.id)", "domain": "\(plan.domainName)", "step": "\(step.name.rawValue)",
+                "result": "\(step.result.rawValue)",
+            ])
+    }
+
+    /// A reset, or a reboot that falls back to a reset where the plan allows force. Both are confirmed by the
+    /// domain's reset event (QEMU sends one for every system reset, the reset that ends a reboot included).
+    /// A reset that sees no event while the domain keeps running is `unconfirmed`: some drivers (libvirt's
+    /// test driver) send none. A reboot without one timed out: the guest did not act on the request.
+    private func restart(
+        _ domain: DomainRef, from current: DomainState, plan: ActionPlan
+    ) async throws -> (ActionResult, String?) {
+        guard current == .running || current == .blocked else { return (.noop, nil) }
+        guard plan.operation == .reboot else {
+            return try await hardReset(domain, confirmed: .success)
+        }
+        let rebooted = try await confirmReset(domain, within: Self.wait(seconds: plan.shutdownTimeoutSeconds)) {
+            try await self.controller.reboot(domain)
+        }
+        if rebooted { return (.success, nil) }
+        guard plan.forceAfterTimeout else {
+            return (.timeout, "no reset \(wholeSeconds(plan.shutdownTimeoutSeconds)) s after the reboot request")
+        }
+        logger.warning(
+            "reboot timed out, resetting", metadata: ["action_id": "\(plan.id)", "domain": "\(plan.domainName)"])
+        return try await hardReset(domain, confirmed: .forced)
+    }
+
+    /// Resets the domain and waits `limits.startTimeout` for the reset event; `confirmed` is the result then.
+    private func hardReset(_ domain: DomainRef, confirmed: ActionResult) async throws -> (ActionResult, String?) {
+        if try await confirmReset(
+            domain, within: policy.limits.startTimeout, { try await self.controller.reset(domain) })
+        {
+            return (confirmed, nil)
+        }
+        let now = try? await call("state") { try await self.controller.state(domain) }
+        guard now == .running || now == .blocked else {
+            return (.failed, "\(now?.name ?? "state unknown") after the reset")
+        }
+        return (.unconfirmed, "running after the reset, but libvirt sent no reset event")
+    }
+
+    /// Issues `command` and waits for the domain's reset event. Registered before the call, like `confirm`.
+    private func confirmReset(
+        _ domain: DomainRef, within timeout: Duration, _ command: @escaping @Sendable () async throws -> Void
+    ) async throws -> Bool {
+        let timeout = min(timeout, Self.wait(seconds: Self.longestWait))
+        let waiter = waiters.register(domain.uuid, until: [], orReset: true)
+        do {
+            try await call("action", command)
+        } catch {
+            waiters.cancel(waiter)
+            throw error
+        }
+        return await waiters.wait(waiter, upTo: timeout)
     }
 
     /// Issues `command` and waits for the lifecycle event that shows the domain in one of `targets`.
@@ -182,7 +335,7 @@ extension RemediationEngine {
 
     private func finish(
         _ plan: ActionPlan, result: ActionResult, before: DomainState?, after: DomainState?, seconds: Double,
-        failure: String?
+        failure: String?, steps: [ActionStep] = []
     ) {
         let record = commit.withLock { _ in
             let (record, safety) = state.withLock { engine -> (ActionRecord, SafetyState) in
@@ -195,6 +348,7 @@ extension RemediationEngine {
                 record.stateAfter = after?.name
                 record.durationSeconds = seconds
                 record.error = failure
+                record.steps = steps.isEmpty ? nil : steps
                 var safety = engine.safety
                 safety.pending[plan.id] = nil
                 return (record, safety)
@@ -238,6 +392,7 @@ extension RemediationEngine {
         line.durationSeconds = record.durationSeconds
         line.libvirtError = event == .outcome ? record.error : nil
         line.dryRun = record.dryRun
+        line.steps = event == .outcome ? record.steps : nil
         return line
     }
 

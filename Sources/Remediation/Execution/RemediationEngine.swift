@@ -111,6 +111,12 @@ public final class RemediationEngine: Sendable {
         waiters.observe(event)
     }
 
+    /// Forwards a reset of the domain (libvirt's reboot event) to a reset or reboot waiting for it. Called on
+    /// libvirt's event thread.
+    public func observeReset(_ domain: DomainRef) {
+        waiters.observeReset(domain.uuid)
+    }
+
     /// Decides every alert of a notification. Throws `Unavailable` without deciding anything when libvirt
     /// is unreachable or the decisions cannot be saved.
     public func handle(_ message: WebhookMessage, from origin: RequestOrigin) throws -> [ActionRecord] {
@@ -153,6 +159,7 @@ public final class RemediationEngine: Sendable {
                 ?? current.safety.domains.first { $0.key == key.lowercased() || $0.value.name == key }?.key
             guard let uuid else { throw UnknownDomain(key: key) }
             var safety = current.safety
+            let spent = safety.isBudgetSpent(uuid)
             guard safety.release(uuid, now: clock()) else { return false }
             let name = entry?.ref.name ?? current.safety.domains[uuid]?.name ?? key
             var record = AuditRecord(
@@ -160,13 +167,35 @@ public final class RemediationEngine: Sendable {
             record.domain = name
             record.domainUUID = uuid
             record.decision = "released"
-            record.reason = "quarantine lifted"
+            record.reason = spent ? "restart budget restored" : "quarantine lifted"
             try persist(safety, replacing: current.safety, audit: [record])
             state.withLock { $0.safety = safety }
             logger.notice(
-                "quarantine released", metadata: ["domain": "\(name)", "principal": "\(origin.principal)"])
+                spent ? "restart budget restored" : "quarantine released",
+                metadata: ["domain": "\(name)", "principal": "\(origin.principal)"])
             return true
         }
+    }
+
+    /// Domains the agent leaves alone whatever the alerts say, for the status page.
+    public func holds() -> [RemediationHold] {
+        let now = clock()
+        let safety = state.withLock { $0.safety }
+        return maintenanceHolds(safety, now: now)
+            + safety.domains.sorted { $0.value.name < $1.value.name }.flatMap { uuid, history in
+                var holds: [RemediationHold] = []
+                if safety.isQuarantined(uuid, now: now) {
+                    holds.append(
+                        RemediationHold(
+                            domain: history.name, uuid: uuid, kind: .quarantined, since: history.quarantinedAt,
+                            until: history.quarantineUntil))
+                }
+                if let spent = history.budgetSpentAt {
+                    holds.append(
+                        RemediationHold(domain: history.name, uuid: uuid, kind: .restartBudgetSpent, since: spent))
+                }
+                return holds
+            }
     }
 
     public func recentActions(limit: Int = 100) -> [ActionRecord] {
@@ -180,12 +209,17 @@ public final class RemediationEngine: Sendable {
     /// Updates the status gauges; called before each scrape renders.
     public func publishStatus() {
         let now = clock()
-        let (inProgress, quarantined) = state.withLock { engine in
+        let (inProgress, quarantined, spent) = state.withLock { engine in
             (
                 engine.running.count + engine.queues.values.reduce(0) { $0 + $1.count },
-                engine.safety.quarantinedCount(now: now)
+                engine.safety.quarantinedCount(now: now), engine.safety.budgetSpentCount
             )
         }
+        telemetry.restartBudgets(spent: spent)
+        let (host, domains) = state.withLock { engine in
+            (engine.safety.hostMaintenance(now: now), engine.safety.domainsInMaintenance(now: now))
+        }
+        telemetry.maintenance(host: host, domains: domains.values.sorted { $0.name < $1.name })
         telemetry.status(
             inProgress: inProgress, quarantined: quarantined, breakerOpen: decider.breakerOpen(inventory()) != nil,
             dryRun: policy.dryRun)

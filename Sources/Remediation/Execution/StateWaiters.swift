@@ -1,7 +1,7 @@
 import KVMCore
 import Synchronization
 
-/// Lets an action wait for the lifecycle event that confirms it. A waiter is registered before the
+/// Lets an action wait for the lifecycle event (or, for a reset or reboot, the reset event) that confirms it. A waiter is registered before the
 /// libvirt call, so an event that arrives before the call returns is not missed.
 final class StateWaiters: Sendable {
     struct Waiter: Sendable {
@@ -12,17 +12,19 @@ final class StateWaiters: Sendable {
     private struct Entry {
         var uuid: String
         var targets: Set<DomainState>
+        /// Confirmed by the domain's reset (libvirt's reboot event) rather than by a state.
+        var reset = false
         var wakeup: Wakeup
         var seen = false
     }
 
     private let entries = Mutex<(next: UInt64, waiting: [UInt64: Entry])>((0, [:]))
 
-    func register(_ uuid: String, until targets: Set<DomainState>) -> Waiter {
+    func register(_ uuid: String, until targets: Set<DomainState>, orReset reset: Bool = false) -> Waiter {
         let wakeup = Wakeup()
         let id = entries.withLock { state in
             state.next &+= 1
-            state.waiting[state.next] = Entry(uuid: uuid, targets: targets, wakeup: wakeup)
+            state.waiting[state.next] = Entry(uuid: uuid, targets: targets, reset: reset, wakeup: wakeup)
             return state.next
         }
         return Waiter(id: id, wakeup: wakeup)
@@ -34,6 +36,19 @@ final class StateWaiters: Sendable {
         let woken = entries.withLock { entries -> [Wakeup] in
             var woken: [Wakeup] = []
             for (id, entry) in entries.waiting where entry.uuid == event.domain.uuid && entry.targets.contains(state) {
+                entries.waiting[id]?.seen = true
+                woken.append(entry.wakeup)
+            }
+            return woken
+        }
+        woken.forEach { $0.signal() }
+    }
+
+    /// Called for every reset of a domain (libvirt's reboot event), on libvirt's event thread.
+    func observeReset(_ uuid: String) {
+        let woken = entries.withLock { entries -> [Wakeup] in
+            var woken: [Wakeup] = []
+            for (id, entry) in entries.waiting where entry.uuid == uuid && entry.reset {
                 entries.waiting[id]?.seen = true
                 woken.append(entry.wakeup)
             }

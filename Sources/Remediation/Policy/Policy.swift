@@ -18,6 +18,10 @@ public struct Policy: Sendable {
 public enum RemediationAction: String, Sendable, Codable, CaseIterable {
     case start
     case shutdown
+    /// A hard reset (`virDomainReset`), for a guest that no longer answers: its OS is not asked.
+    case reset
+    /// A reboot the guest is asked for (`virDomainReboot`: guest agent or ACPI).
+    case reboot
 }
 
 public struct HostSettings: Sendable {
@@ -44,6 +48,16 @@ public struct SafetyLimits: Sendable {
     public var startTimeout: Duration = .seconds(60)
     /// How long a forced power-off may take to be confirmed.
     public var forceTimeout: Duration = .seconds(30)
+    /// Restarts (start, reset, reboot) of one domain before it is left alone until released, like an HA
+    /// manager's `max_restart`; nil: no such budget (the per-window limit still holds).
+    public var maxRestarts: Int?
+    /// A domain that stays up this long after a restart gets its whole budget back.
+    public var stableFor: Duration = .seconds(600)
+}
+
+extension RemediationAction {
+    /// Whether the action counts against the restart budget.
+    public var isRestart: Bool { self != .shutdown }
 }
 
 /// Opens (stopping every action) while more than `maxDownRatio` of the managed domains are down, once there
@@ -86,14 +100,23 @@ public struct Rule: Sendable {
         case leave
     }
 
+    /// What a start rule does with a domain that crashed but is still active (`on_crash` preserve, or paused
+    /// with reason crashed or panicked), which libvirt refuses to start ("already active").
+    public enum RecoverCrashed: String, Sendable {
+        case leave
+        /// Power it off (confirmed by the stopped event), then start it (confirmed by the started event).
+        case destroyThenStart = "destroy_then_start"
+    }
+
     public var name: String
     public var alertnames: [String]
     public var matchers: [LabelMatcher] = []
     public var action: RemediationAction
     public var whenPaused = WhenPaused.leave
-    /// Graceful (ACPI) shutdown waits this long for the domain to power off.
+    public var recoverCrashed = RecoverCrashed.leave
+    /// Graceful (ACPI) shutdown waits this long for the domain to power off; a reboot, for its reset.
     public var shutdownTimeout: Duration = .seconds(120)
-    /// Power the domain off when the graceful shutdown times out.
+    /// Power the domain off when the graceful shutdown times out; reset it when a reboot does.
     public var forceAfterTimeout = false
     public var dryRun: Bool?
     public var allowOrchestrated = false

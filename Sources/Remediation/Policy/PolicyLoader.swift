@@ -83,6 +83,7 @@ extension SafetyLimits {
     init(_ node: YAMLValue) throws {
         let keys = try node.fields([
             "cooldown", "max_actions", "window", "quarantine_for", "concurrency", "start_timeout", "force_timeout",
+            "max_restarts", "stable_for",
         ])
         if let value = keys["cooldown"] { cooldown = try value.duration(in: DurationBounds.history) }
         if let value = keys["max_actions"] { maxActions = try value.int(in: 1...1000) }
@@ -94,6 +95,8 @@ extension SafetyLimits {
         if let value = keys["concurrency"] { concurrency = try value.int(in: 1...64) }
         if let value = keys["start_timeout"] { startTimeout = try value.duration(in: DurationBounds.confirmation) }
         if let value = keys["force_timeout"] { forceTimeout = try value.duration(in: DurationBounds.confirmation) }
+        if let value = keys["max_restarts"] { maxRestarts = try value.int(in: 1...1000) }
+        if let value = keys["stable_for"] { stableFor = try value.duration(in: DurationBounds.history) }
         // A shorter quarantine would end while the actions that caused it are still in the window, and the
         // next alert would quarantine the domain again at once.
         if let quarantine = quarantineFor, quarantine < window {
@@ -154,14 +157,16 @@ extension Rule {
     init(_ node: YAMLValue) throws {
         let keys = try node.fields([
             "name", "alertname", "matchers", "action", "when_paused", "shutdown_timeout", "force_after_timeout",
-            "dry_run", "allow_orchestrated", "allow_transient",
+            "dry_run", "allow_orchestrated", "allow_transient", "recover_crashed",
         ])
         guard let name = keys["name"] else { throw node.problem("a rule needs a name") }
         guard let alertname = keys["alertname"] else { throw node.problem("a rule needs an alertname") }
-        guard let action = keys["action"] else { throw node.problem("a rule needs an action (start or shutdown)") }
+        guard let action = keys["action"] else {
+            throw node.problem("a rule needs an action (start, shutdown, reset or reboot)")
+        }
         let alertnames = alertname.isList ? try alertname.stringList() : [try alertname.nonEmptyString()]
         guard let kind = RemediationAction(rawValue: try action.string()) else {
-            throw action.problem("must be start or shutdown")
+            throw action.problem("must be start, shutdown, reset or reboot")
         }
         self.init(name: try name.nonEmptyString(), alertnames: alertnames, action: kind)
         for item in try keys["matchers"]?.list() ?? [] {
@@ -178,12 +183,23 @@ extension Rule {
             }
             whenPaused = mode
         }
+        if let value = keys["recover_crashed"] {
+            guard kind == .start else { throw value.problem("applies to start rules only") }
+            guard let mode = RecoverCrashed(rawValue: try value.string()) else {
+                throw value.problem("must be leave or destroy_then_start")
+            }
+            recoverCrashed = mode
+        }
         if let value = keys["shutdown_timeout"] {
-            guard kind == .shutdown else { throw value.problem("applies to shutdown rules only") }
+            guard kind == .shutdown || kind == .reboot else {
+                throw value.problem("applies to shutdown and reboot rules only")
+            }
             shutdownTimeout = try value.duration(in: DurationBounds.shutdown)
         }
         if let value = keys["force_after_timeout"] {
-            guard kind == .shutdown else { throw value.problem("applies to shutdown rules only") }
+            guard kind == .shutdown || kind == .reboot else {
+                throw value.problem("applies to shutdown and reboot rules only")
+            }
             forceAfterTimeout = try value.bool()
         }
         if let value = keys["dry_run"] { dryRun = try value.bool() }

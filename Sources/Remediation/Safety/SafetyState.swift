@@ -8,6 +8,11 @@ public struct SafetyState: Codable, Sendable, Equatable {
         public var quarantinedAt: Double?
         /// nil while quarantined means until released.
         public var quarantineUntil: Double?
+        /// Restarts since the domain was last up for `stable_for`; nil is none (and reads older state files).
+        public var restarts: Int?
+        public var lastRestartAt: Double?
+        /// When the restart budget ran out: the domain is left alone until released.
+        public var budgetSpentAt: Double?
     }
 
     public var version = 1
@@ -18,6 +23,9 @@ public struct SafetyState: Codable, Sendable, Equatable {
     /// never re-run: acting twice is worse than not acting, and the alert, if still firing, says so again.
     public var pending: [String: ActionPlan] = [:]
     public var nextActionNumber = 1
+    /// Domains in maintenance, by UUID (absent in state files from before maintenance existed).
+    public var maintenance: [String: MaintenanceWindow]?
+    public var hostMaintenance: MaintenanceWindow?
 
     public init() {}
 
@@ -32,6 +40,37 @@ public struct SafetyState: Codable, Sendable, Equatable {
 
     public func quarantinedCount(now: Double) -> Int {
         domains.keys.filter { isQuarantined($0, now: now) }.count
+    }
+
+    public func isBudgetSpent(_ uuid: String) -> Bool {
+        domains[uuid]?.budgetSpentAt != nil
+    }
+
+    public var budgetSpentCount: Int {
+        domains.values.filter { $0.budgetSpentAt != nil }.count
+    }
+
+    /// Gives the budget back when the domain stayed up `stableFor` after its last restart. `upUntil` is when
+    /// it went down (its last state change), or now while it runs; nil when not known, which restores nothing.
+    mutating func restoreBudgetIfStable(_ uuid: String, upUntil: Double?, stableFor: Double) {
+        guard let history = domains[uuid], history.budgetSpentAt == nil, let last = history.lastRestartAt,
+            let upUntil, upUntil - last >= stableFor
+        else { return }
+        domains[uuid]?.restarts = nil
+        domains[uuid]?.lastRestartAt = nil
+    }
+
+    mutating func recordRestart(_ uuid: String, name: String, at now: Double) {
+        var history = domains[uuid] ?? DomainHistory(name: name)
+        history.restarts = min((history.restarts ?? 0) + 1, Self.counterLimit)
+        history.lastRestartAt = now
+        domains[uuid] = history
+    }
+
+    mutating func spendBudget(_ uuid: String, name: String, at now: Double) {
+        var history = domains[uuid] ?? DomainHistory(name: name)
+        history.budgetSpentAt = now
+        domains[uuid] = history
     }
 
     public func lastAction(_ uuid: String) -> Double? {
@@ -58,12 +97,18 @@ public struct SafetyState: Codable, Sendable, Equatable {
 
     /// Lifts a quarantine and forgets the actions that led to it, so the domain starts with a clean count.
     /// False when the domain was not quarantined (or its quarantine had run out).
+    /// A spent restart budget is restored in full.
     mutating func release(_ uuid: String, now: Double) -> Bool {
         expireQuarantine(uuid, now: now)
-        guard domains[uuid]?.quarantinedAt != nil else { return false }
+        guard let history = domains[uuid], history.quarantinedAt != nil || history.budgetSpentAt != nil else {
+            return false
+        }
         domains[uuid]?.quarantinedAt = nil
         domains[uuid]?.quarantineUntil = nil
         domains[uuid]?.actionTimes = []
+        domains[uuid]?.restarts = nil
+        domains[uuid]?.lastRestartAt = nil
+        domains[uuid]?.budgetSpentAt = nil
         return true
     }
 
@@ -79,6 +124,7 @@ public struct SafetyState: Codable, Sendable, Equatable {
     }
 
     mutating func prune(now: Double, window: Double) {
+        expireMaintenance(now: now)
         seen = seen.filter { now - $0.value < Self.seenLifetime }
         if seen.count > Self.seenLimit {
             let keep = seen.sorted { $0.value > $1.value }.prefix(Self.seenLimit)
@@ -88,7 +134,10 @@ public struct SafetyState: Codable, Sendable, Equatable {
             expireQuarantine(uuid, now: now)
             guard var history = domains[uuid] else { continue }
             history.actionTimes = history.actionTimes.filter { $0 >= now - window }
-            domains[uuid] = history.actionTimes.isEmpty && history.quarantinedAt == nil ? nil : history
+            let idle =
+                history.actionTimes.isEmpty && history.quarantinedAt == nil && (history.restarts ?? 0) == 0
+                && history.budgetSpentAt == nil
+            domains[uuid] = idle ? nil : history
         }
     }
 }
@@ -99,6 +148,9 @@ public struct ActionPlan: Codable, Sendable, Equatable {
         case start
         case resume
         case shutdown
+        case reset
+        case reboot
+        case destroyThenStart = "destroy_then_start"
     }
 
     public var id: String

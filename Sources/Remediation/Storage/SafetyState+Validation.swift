@@ -37,8 +37,17 @@ extension SafetyState {
             }
             if let time = history.quarantinedAt { try Self.check(time: time, "\(field).quarantinedAt") }
             if let time = history.quarantineUntil { try Self.check(time: time, "\(field).quarantineUntil") }
+            if let time = history.lastRestartAt { try Self.check(time: time, "\(field).lastRestartAt") }
+            if let time = history.budgetSpentAt { try Self.check(time: time, "\(field).budgetSpentAt") }
+            if let restarts = history.restarts, !(0...Self.counterLimit).contains(restarts) {
+                throw SafetyStateProblem("\(field).restarts", "\(restarts) is outside 0...\(Self.counterLimit)")
+            }
         }
         for (key, time) in seen.sorted(by: { $0.key < $1.key }) { try Self.check(time: time, "seen.\(key)") }
+        for (uuid, window) in (maintenance ?? [:]).sorted(by: { $0.key < $1.key }) {
+            try Self.check(window, "maintenance.\(uuid)")
+        }
+        if let window = hostMaintenance { try Self.check(window, "hostMaintenance") }
         for (key, plan) in pending.sorted(by: { $0.key < $1.key }) {
             let field = "pending.\(key)"
             guard plan.id == key else { throw SafetyStateProblem("\(field).id", "\"\(plan.id)\" differs from its key") }
@@ -56,6 +65,19 @@ extension SafetyState {
                     "\(plan.shutdownTimeoutSeconds) is outside \(Self.shutdownTimeouts.lowerBound)..."
                         + "\(Self.shutdownTimeouts.upperBound)")
             }
+        }
+    }
+
+    /// Times in range and in order, and names and reasons no longer than the API lets them be.
+    private static func check(_ window: MaintenanceWindow, _ field: String) throws(SafetyStateProblem) {
+        try check(time: window.since, "\(field).since")
+        try check(time: window.until, "\(field).until")
+        guard window.since <= window.until else {
+            throw SafetyStateProblem("\(field).until", "\(window.until) is before since (\(window.since))")
+        }
+        for (name, text) in [("reason", window.reason), ("setBy", window.setBy), ("name", window.name)]
+        where text.count > 1024 {
+            throw SafetyStateProblem("\(field).\(name)", "longer than 1024 characters")
         }
     }
 

@@ -19,12 +19,14 @@ final class ActionAPIFixture: Sendable {
     let controller = RecordingController()
     let routes: ActionRoutes
 
-    init() throws {
+    /// `state`: a state file as an earlier run left it.
+    init(state: SafetyState? = nil) throws {
         directory =
             URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
                 "kvm-agent-api-\(UUID().uuidString)"
             ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if let state { try StateFile(path: directory + "/state.json").save(state) }
         let policy = try Policy.parse(
             yaml: """
                 dry_run: false
@@ -36,6 +38,7 @@ final class ActionAPIFixture: Sendable {
                 limits:
                   cooldown: 1ms
                   max_actions: 1000
+                  max_restarts: 3
                 api:
                   allow_force: true
                 domains:
@@ -97,7 +100,10 @@ final class RecordingController: DomainController {
     func start(_ domain: DomainRef) async throws { record("start", domain) }
     func resume(_ domain: DomainRef) async throws { record("resume", domain) }
     func shutdown(_ domain: DomainRef) async throws { record("shutdown", domain) }
+    func agentShutdown(_ domain: DomainRef) async throws { record("agentShutdown", domain) }
     func destroy(_ domain: DomainRef) async throws { record("destroy", domain) }
+    func reset(_ domain: DomainRef) async throws { record("reset", domain) }
+    func reboot(_ domain: DomainRef) async throws { record("reboot", domain) }
 }
 
 struct SilentTelemetry: RemediationTelemetry {

@@ -58,6 +58,7 @@ final class EngineHarness: Sendable {
             }
             engine?.observe(event)
         }
+        controller.deliverResets { [weak engine] in engine?.observeReset($0) }
     }
 
     /// A new engine on the same files, clock and inventory, as after the agent restarts.
@@ -78,6 +79,15 @@ final class EngineHarness: Sendable {
     func setState(_ domain: TestDomain, _ state: DomainState) {
         controller.setState(domain.ref, state)
         inventory.update { $0.domains[domain.ref.uuid]?.state = state }
+    }
+
+    /// The domain goes down at `time` (a crash, say): libvirt and the inventory, with the time of the change.
+    func setDown(_ domain: TestDomain, _ state: DomainState, at time: Double) {
+        controller.setState(domain.ref, state)
+        inventory.update {
+            $0.domains[domain.ref.uuid]?.state = state
+            $0.domains[domain.ref.uuid]?.stateChangedAt = time
+        }
     }
 
     /// Changes what the inventory believes without telling libvirt.

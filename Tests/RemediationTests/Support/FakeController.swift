@@ -8,7 +8,7 @@ import TestSupport
 /// fail its start with an error, or have its action calls hang until the test releases them.
 final class FakeController: DomainController {
     enum Method: String, Sendable, CaseIterable {
-        case state, start, resume, shutdown, destroy
+        case state, start, resume, shutdown, agentShutdown, destroy, reset, reboot
     }
 
     struct Call: Sendable, Equatable, CustomStringConvertible {
@@ -40,6 +40,12 @@ final class FakeController: DomainController {
     private struct Behaviour {
         var refs: [String: DomainRef] = [:]
         var ignoresShutdown: Set<String> = []
+        /// Domains whose resets send no reset event (libvirt's test driver), and whose guests ignore reboots.
+        var silentResets: Set<String> = []
+        var ignoresReboot: Set<String> = []
+        var ignoresDestroy: Set<String> = []
+        var ignoresAgentShutdown: Set<String> = []
+        var resetEvents: (@Sendable (DomainRef) -> Void)?
         var startFailures: [String: String] = [:]
         var gates: [String: Gate] = [:]
         var events: (@Sendable (LifecycleEvent) -> Void)?
@@ -68,6 +74,29 @@ final class FakeController: DomainController {
     /// Sets a state behind the engine's back, without an event (a crash the test stages).
     func setState(_ ref: DomainRef, _ state: DomainState) {
         observed.update { $0.states[ref.uuid] = state }
+    }
+
+    /// Where reset events go (libvirt's reboot event); the harness forwards them to the engine.
+    func deliverResets(to sink: @escaping @Sendable (DomainRef) -> Void) {
+        behaviour.withLock { $0.resetEvents = sink }
+    }
+
+    func silenceResets(_ ref: DomainRef) {
+        behaviour.withLock { _ = $0.silentResets.insert(ref.uuid) }
+    }
+
+    /// A destroy that returns but leaves the domain as it was (a qemu stuck in uninterruptible I/O).
+    func ignoreDestroy(_ ref: DomainRef) {
+        behaviour.withLock { _ = $0.ignoresDestroy.insert(ref.uuid) }
+    }
+
+    /// The guest agent takes the shutdown command and the guest stays up.
+    func ignoreAgentShutdown(_ ref: DomainRef) {
+        behaviour.withLock { _ = $0.ignoresAgentShutdown.insert(ref.uuid) }
+    }
+
+    func ignoreReboot(_ ref: DomainRef) {
+        behaviour.withLock { _ = $0.ignoresReboot.insert(ref.uuid) }
     }
 
     func ignoreShutdown(_ ref: DomainRef) {
@@ -115,7 +144,10 @@ final class FakeController: DomainController {
     }
 
     func start(_ domain: DomainRef) async throws {
+        let crashed = observed.value.states[domain.uuid] == .crashed
         try await act(.start, domain) { uuid, behaviour in
+            // libvirt keeps a domain that crashed with on_crash preserve active.
+            if crashed { throw Failure(description: "Requested operation is not valid: domain is already active") }
             if let message = behaviour.startFailures[uuid] { throw Failure(description: message) }
             return (.running, .started, 0)
         }
@@ -131,8 +163,28 @@ final class FakeController: DomainController {
         }
     }
 
+    func agentShutdown(_ domain: DomainRef) async throws {
+        try await act(.agentShutdown, domain) { uuid, behaviour in
+            behaviour.ignoresAgentShutdown.contains(uuid) ? nil : (.shutoff, .stopped, 0)
+        }
+    }
+
     func destroy(_ domain: DomainRef) async throws {
-        try await act(.destroy, domain) { _, _ in (.shutoff, .stopped, 1) }
+        try await act(.destroy, domain) { uuid, behaviour in
+            behaviour.ignoresDestroy.contains(uuid) ? nil : (.shutoff, .stopped, 1)
+        }
+    }
+
+    func reset(_ domain: DomainRef) async throws {
+        try await act(.reset, domain) { _, _ in nil }
+        let sink = behaviour.withLock { $0.silentResets.contains(domain.uuid) ? nil : $0.resetEvents }
+        sink?(domain)
+    }
+
+    func reboot(_ domain: DomainRef) async throws {
+        try await act(.reboot, domain) { _, _ in nil }
+        let sink = behaviour.withLock { $0.ignoresReboot.contains(domain.uuid) ? nil : $0.resetEvents }
+        sink?(domain)
     }
 
     // MARK: Internals

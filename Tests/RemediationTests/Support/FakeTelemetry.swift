@@ -20,6 +20,8 @@ final class FakeTelemetry: RemediationTelemetry {
         var statuses: [Status] = []
         /// The latest value per file.
         var writable: [String: Bool] = [:]
+        var budgetsSpent: [Int] = []
+        var maintenance: [(host: MaintenanceWindow?, domains: [MaintenanceWindow])] = []
     }
 
     let observed = Observed(Calls())
@@ -32,6 +34,14 @@ final class FakeTelemetry: RemediationTelemetry {
 
     func actionFinished(_ action: RemediationAction, result: ActionResult, seconds: Double) {
         observed.update { $0.finished.append(Finished(action: action, result: result)) }
+    }
+
+    func maintenance(host: MaintenanceWindow?, domains: [MaintenanceWindow]) {
+        observed.update { $0.maintenance.append((host, domains)) }
+    }
+
+    func restartBudgets(spent: Int) {
+        observed.update { $0.budgetsSpent.append(spent) }
     }
 
     func status(inProgress: Int, quarantined: Int, breakerOpen: Bool, dryRun: Bool) {

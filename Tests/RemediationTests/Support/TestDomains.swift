@@ -10,6 +10,9 @@ struct TestDomain: Sendable {
     var autostart = false
     var orchestrator: String?
     var optedIn = false
+    var optedOut = false
+    /// The guest agent's channel is connected.
+    var agentConnected = false
     /// False leaves `config` nil, as before the collector has read the definition.
     var configRead = true
 
@@ -34,12 +37,14 @@ struct TestDomain: Sendable {
 
     var entry: DomainEntry {
         var entry = DomainEntry(ref: ref, state: state, reason: reason)
+        if agentConnected { entry.guest.channel = .connected }
         if configRead {
             var config = DomainConfig()
             config.persistent = persistent
             config.autostart = autostart
             config.orchestrator = orchestrator
             config.remediationOptIn = optedIn
+            config.remediationOptOut = optedOut
             entry.config = config
         }
         return entry
