@@ -20,7 +20,7 @@ public enum Agent {
     /// start with its safety state forgotten.
     public static func buildApplication(
         _ configuration: AgentConfiguration, logger: Logger, hostProbe: HostProbe = HostProbe()
-    ) throws -> some ApplicationProtocol {
+    ) throws -> AgentApplication {
         let store = InventoryStore()
         let registry = PrometheusCollectorRegistry()
         let telemetry = AgentTelemetry(registry: registry, version: configuration.version)
@@ -30,7 +30,7 @@ public enum Agent {
         let connections = ConnectionGuard(
             limits: configuration.connections, rejected: { connectionMetrics.rejected($0) },
             headerTimedOut: { connectionMetrics.headerTimedOut() }, drained: { heap.trimSoon() })
-        let server = try web.serverBuilder(connections: connections)
+        let childChannel = try web.childChannelFactory(connections: connections)
         let pool = NIOThreadPool(numberOfThreads: configuration.collector.libvirtThreads)
         let hypervisor = LibvirtHypervisor(pool: pool)
         let remediation = try configuration.policy.map { policy in
@@ -125,17 +125,10 @@ public enum Agent {
                     isHealthy: Self.health(configuration.collector, lastPass: { telemetry.lastCollectionEnd }),
                     logger: logger))
         }
-        return Application(
-            router: router, server: server,
-            configuration: .init(
-                address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "kvm-agent"),
-            services: services,
-            onServerRunning: { channel in
-                // Hummingbird has no hook for the server channel's handlers; this one goes in once it listens.
-                try? await AcceptPause.install(on: channel)
-                listening.signal()
-            },
-            logger: logger)
+        return AgentApplication(
+            responder: router.buildResponder(), configuration: .init(serverName: "kvm-agent"), logger: logger,
+            services: services, childChannel: childChannel, listeners: configuration.listeners,
+            listening: { _ in listening.signal() })
     }
 
     /// `systemctl status`'s line: the libvirt URI and where the agent stands with it (see

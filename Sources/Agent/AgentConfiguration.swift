@@ -9,8 +9,9 @@ public struct AgentConfiguration: Sendable {
     public var web: WebConfiguration?
     /// Names this host answers to besides its hostname and FQDN, which are found at start.
     public var extraHostNames: [String] = []
-    public var listenHost: String
-    public var listenPort: Int
+    /// Where the HTTP server listens: each `--web.listen-address`, or the sockets systemd passed in. An agent
+    /// run by HummingbirdTesting listens where the test framework says instead.
+    public var listeners: [HTTPListeners.Source]
     public var telemetryPath: String
     public var libvirtURI: String
     public var collector: CollectorSettings
@@ -45,13 +46,12 @@ public struct AgentConfiguration: Sendable {
     }
 
     public init(
-        listenHost: String = "0.0.0.0", listenPort: Int = 9760, telemetryPath: String = "/metrics",
+        listenHost: String? = nil, listenPort: Int = 9760, telemetryPath: String = "/metrics",
         libvirtURI: String = "qemu:///system",
         collector: CollectorSettings = .init(interval: .seconds(15), timeout: .seconds(5)),
         version: String = AgentVersion.current
     ) {
-        self.listenHost = listenHost
-        self.listenPort = listenPort
+        self.listeners = [.address(ListenAddress(host: listenHost, port: listenPort))]
         self.telemetryPath = telemetryPath
         self.libvirtURI = libvirtURI
         self.collector = collector

@@ -13,9 +13,17 @@ extension WebConfiguration {
     public func serverBuilder(
         http1: HTTP1Channel.Configuration = .init(), connections: ConnectionGuard? = nil
     ) throws -> HTTPServerBuilder {
+        HTTPServerBuilder(try self.childChannelFactory(http1: http1, connections: connections))
+    }
+
+    /// What ``serverBuilder(http1:connections:)`` builds servers from, for servers Hummingbird does not build
+    /// (``HTTPListeners``).
+    public func childChannelFactory(
+        http1: HTTP1Channel.Configuration = .init(), connections: ConnectionGuard? = nil
+    ) throws -> @Sendable (@escaping HTTPChannelHandler.Responder) throws -> any ServerChildChannel {
         let http1 = connections?.configuring(http1) ?? http1
         let channel = try self.childChannel(http1: http1)
-        return HTTPServerBuilder { responder in
+        return { responder in
             let base = try channel(responder)
             return connections?.guarding(base) ?? base
         }

@@ -26,8 +26,12 @@ struct KVMAgentCommand: AsyncParsableCommand {
         help: "TLS, client-certificate and basic-auth settings in the exporter-toolkit format.")
     var webConfigFile: String?
 
-    @Option(name: .customLong("web.listen-address"), help: "Address to listen on, host:port.")
-    var listenAddress = ":9760"
+    @Option(
+        name: .customLong("web.listen-address"),
+        help: ArgumentHelp(
+            "Address to listen on, host:port; :port is every interface, IPv4 and IPv6. Repeat the flag to listen "
+                + "on several."))
+    var listenAddress = [":9760"]
 
     @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")
     var telemetryPath = "/metrics"
@@ -107,7 +111,9 @@ struct KVMAgentCommand: AsyncParsableCommand {
         func flag<T>(_ name: String, _ body: () throws -> T) throws -> T {
             do { return try body() } catch { throw ValidationError("--\(name): \(error)") }
         }
-        let address = try flag("web.listen-address") { try FlagValues.listenAddress(listenAddress) }
+        let addresses = try listenAddress.map { text in
+            try flag("web.listen-address \(text)") { try ListenAddress.parse(text) }
+        }
         let interval = try flag("collector.interval") { try FlagValues.duration(self.interval) }
         let timeout = try flag("collector.timeout") { try FlagValues.duration(self.timeout) }
         guard telemetryPath.hasPrefix("/"), telemetryPath.count > 1 else {
@@ -126,8 +132,9 @@ struct KVMAgentCommand: AsyncParsableCommand {
             format = .line(line)
         }
         var configuration = AgentConfiguration(
-            listenHost: address.host, listenPort: address.port, telemetryPath: telemetryPath, libvirtURI: libvirtURI,
-            collector: .init(interval: interval, timeout: timeout))
+            telemetryPath: telemetryPath, libvirtURI: libvirtURI, collector: .init(interval: interval, timeout: timeout)
+        )
+        configuration.listeners = addresses.map { .address($0) }
         configuration.notifiesSystemd = true
         configuration.collector.vmStats = collectVM
         if let balloonPeriod {
@@ -192,7 +199,7 @@ struct KVMAgentCommand: AsyncParsableCommand {
         logger.info(
             "starting kvm-agent",
             metadata: [
-                "version": "\(configuration.version)", "listen": "\(listenAddress)",
+                "version": "\(configuration.version)", "listen": "\(listenAddress.joined(separator: ","))",
                 "libvirt_uri": "\(configuration.libvirtURI)",
                 "host": "\(demo ? "demo host (libvirt test driver)" : "real libvirt daemon")",
             ])
@@ -200,8 +207,8 @@ struct KVMAgentCommand: AsyncParsableCommand {
         let app = try build(configuration, logger: logger)
         do {
             try await app.runService()
-        } catch let error as IOError where error.errnoCode == EADDRINUSE {
-            logger.error("--web.listen-address \(listenAddress): address already in use")
+        } catch let error as ListenerError {
+            logger.error("--web.listen-address: \(error)")
             throw ExitCode(2)
         }
     }
