@@ -200,7 +200,7 @@ let package = Package(
         .testTarget(
             name: "AgentHTTPTests",
             dependencies: [
-                "AgentHTTP", "Remediation", "KVMCore",
+                "AgentHTTP", "Remediation", "KVMCore", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -91,10 +91,10 @@ public enum Agent {
                 beforeRender: {
                     remediation?.engine.publishStatus()
                     connectionMetrics.publish(open: connections.table.openConnections)
-                }),
+                }, exporterMetrics: configuration.exporterMetrics),
             store: store, telemetryPath: configuration.telemetryPath, version: configuration.version,
             recentActions: { remediation?.engine.recentActions(limit: 20) ?? [] },
-            remediationProblem: { remediation?.engine.storageProblem() })
+            remediationProblem: { remediation?.engine.storageProblem() }, maxRequests: configuration.maxRequests)
         let router = Router()
         router.add(middleware: RequestCounting { telemetry.httpRequest(endpoint: $0, code: $1) })
         // Basic auth covers every endpoint, except action API requests that bring a bearer token: those are

@@ -17,6 +17,11 @@ public struct AgentConfiguration: Sendable {
     public var collector: CollectorSettings
     /// The HTTP server's timeouts and connection caps (`--web.read-header-timeout` and the like).
     public var connections = ConnectionLimits()
+    /// `--web.max-requests`: concurrent requests to the metrics endpoint; more get 503. 0 is no limit.
+    public var maxRequests = 40
+    /// False with `--web.disable-exporter-metrics`: /metrics without the agent's own `kvm_agent_*` and
+    /// `process_*` families.
+    public var exporterMetrics = true
     /// Talk to systemd (`READY=1`, `STATUS=`, the watchdog) where `NOTIFY_SOCKET` says it runs the agent. Only
     /// the CLI sets it: an agent built in-process by a test must not answer to a socket another test has put
     /// in the process's environment.

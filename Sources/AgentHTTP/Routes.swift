@@ -15,12 +15,15 @@ public struct AgentRoutes: Sendable {
     /// Why remediation cannot work now (its audit log or state file cannot be written), or nil; always nil
     /// when the action module is off.
     public var remediationProblem: @Sendable () -> String?
+    /// `--web.max-requests` on the metrics endpoint.
+    public var metricsLimit: RequestLimit
 
     public init(
         metrics: MetricsSource, store: InventoryStore, telemetryPath: String, version: String,
         recentActions: @escaping @Sendable () -> [ActionRecord] = { [] },
-        remediationProblem: @escaping @Sendable () -> String? = { nil }
+        remediationProblem: @escaping @Sendable () -> String? = { nil }, maxRequests: Int = 0
     ) {
+        self.metricsLimit = RequestLimit(limit: maxRequests)
         self.metrics = metrics
         self.store = store
         self.telemetryPath = telemetryPath
@@ -32,7 +35,12 @@ public struct AgentRoutes: Sendable {
     static let textFormat = "text/plain; version=0.0.4; charset=utf-8"
 
     public func register<Context: RequestContext>(on router: Router<Context>) {
-        Self.getAndHead(router, RouterPath(telemetryPath)) { request in try self.metricsResponse(request) }
+        router.get(RouterPath(telemetryPath)) { request, _ in
+            try await self.metricsLimit.run { try self.metricsResponse(request) }
+        }
+        router.head(RouterPath(telemetryPath)) { request, _ in
+            try await self.metricsLimit.run { try self.metricsResponse(request).createHeadResponse() }
+        }
         Self.getAndHead(router, "/") { _ in
             Response(
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],

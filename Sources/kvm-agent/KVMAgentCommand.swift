@@ -54,6 +54,16 @@ struct KVMAgentCommand: AsyncParsableCommand {
         help: "Open HTTP connections from one client address; more are closed on accept.")
     var maxConnectionsPerClient = ConnectionLimits().maxConnectionsPerClient
 
+    @Option(
+        name: .customLong("web.max-requests"),
+        help: "Concurrent requests to the metrics endpoint; more are answered 503 at once. 0 means no limit.")
+    var maxRequests = 40
+
+    @Flag(
+        name: .customLong("web.disable-exporter-metrics"),
+        help: "Leave the agent's own kvm_agent_* and process_* families out of the metrics endpoint.")
+    var disableExporterMetrics = false
+
     @Option(name: .customLong("libvirt.uri"), help: "libvirt connection URI (test:///path/host.xml for a demo host).")
     var libvirtURI = "qemu:///system"
 
@@ -153,6 +163,11 @@ struct KVMAgentCommand: AsyncParsableCommand {
             maxConnectionsPerClient: try flag("web.max-connections-per-client") {
                 try Self.positive(maxConnectionsPerClient)
             })
+        configuration.maxRequests = try flag("web.max-requests") {
+            guard maxRequests >= 0 else { throw OutOfRange(description: "\(maxRequests) must be 0 or more") }
+            return maxRequests
+        }
+        configuration.exporterMetrics = !disableExporterMetrics
         if let webConfigFile {
             configuration.web = try flag("web.config.file") { try WebConfiguration.load(path: webConfigFile) }
         }

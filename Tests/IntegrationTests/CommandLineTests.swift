@@ -15,7 +15,7 @@ import Testing
         ("--web.max-connections", "0"), ("--web.max-connections-per-client", "-1"),
         ("--collector.balloon-period", "1500ms"), ("--collector.balloon-period", "0s"),
         ("--collector.balloon-period", "25h"),
-        ("--collector.guest-agent.interval", "soon"),
+        ("--collector.guest-agent.interval", "soon"), ("--web.max-requests", "-1"),
     ])
     func badFlagValueNamesTheFlag(flag: String, value: String) throws {
         let result = try agent(flag, value)
@@ -34,7 +34,7 @@ import Testing
             "--web.max-connections", "--web.max-connections-per-client", "--collector.vm", "--no-collector.vm",
             "--collector.balloon-period",
             "--web.max-connections", "--web.max-connections-per-client", "--collector.guest-agent.interval",
-            "--no-collector.guest-agent",
+            "--no-collector.guest-agent", "--web.max-requests", "--web.disable-exporter-metrics",
         ] {
             #expect(help.output.contains(flag))
         }
