@@ -32,8 +32,6 @@ public struct AgentRoutes: Sendable {
         self.remediationProblem = remediationProblem
     }
 
-    static let textFormat = "text/plain; version=0.0.4; charset=utf-8"
-
     public func register<Context: RequestContext>(on router: Router<Context>) {
         router.get(RouterPath(telemetryPath)) { request, _ in
             try await self.metricsLimit.run { try self.metricsResponse(request) }
@@ -78,8 +76,10 @@ public struct AgentRoutes: Sendable {
     }
 
     func metricsResponse(_ request: Request) throws -> Response {
-        var body = ByteBuffer(string: metrics.render())
-        var headers: HTTPFields = [.contentType: Self.textFormat]
+        let format = MetricsFormat.negotiate(accept: request.headers[.accept])
+        let text = metrics.render()
+        var body = ByteBuffer(string: format == .openMetrics ? OpenMetricsTranscoder.transcode(text) : text)
+        var headers: HTTPFields = [.contentType: format.contentType]
         if Self.acceptsGzip(request.headers[.acceptEncoding]) {
             // Prometheus asks for gzip on every scrape. zlib's fastest level takes a third of the default
             // level's time on a 100-domain exposition (1.3 against 3.7 ms, bench/profile.sh) for a body 17 %
@@ -87,7 +87,7 @@ public struct AgentRoutes: Sendable {
             body = try body.compress(with: .gzip(configuration: .init(compressionLevel: .fastestCompression)))
             headers[.contentEncoding] = "gzip"
         }
-        headers[.vary] = "Accept-Encoding"
+        headers[.vary] = "Accept, Accept-Encoding"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
 
