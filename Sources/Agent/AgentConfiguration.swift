@@ -22,6 +22,11 @@ public struct AgentConfiguration: Sendable {
     /// False with `--web.disable-exporter-metrics`: /metrics without the agent's own `kvm_agent_*` and
     /// `process_*` families.
     public var exporterMetrics = true
+    /// The files behind `policy` and `web`, re-read on SIGHUP when `reloadsOnHangup` is set.
+    public var policyFile: String?
+    public var webConfigFile: String?
+    /// Re-read the configuration files on SIGHUP. Only the CLI sets it: signal handling is process-wide.
+    public var reloadsOnHangup = false
     /// Talk to systemd (`READY=1`, `STATUS=`, the watchdog) where `NOTIFY_SOCKET` says it runs the agent. Only
     /// the CLI sets it: an agent built in-process by a test must not answer to a socket another test has put
     /// in the process's environment.

@@ -168,6 +168,9 @@ struct KVMAgentCommand: AsyncParsableCommand {
             return maxRequests
         }
         configuration.exporterMetrics = !disableExporterMetrics
+        configuration.reloadsOnHangup = true
+        configuration.webConfigFile = webConfigFile
+        configuration.policyFile = configFile
         if let webConfigFile {
             configuration.web = try flag("web.config.file") { try WebConfiguration.load(path: webConfigFile) }
         }
@@ -202,6 +205,9 @@ struct KVMAgentCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // SIGHUP reloads the configuration files (ConfigReloader); until that service runs, one is ignored
+        // rather than ending the process, which is SIGHUP's default.
+        signal(SIGHUP, SIG_IGN)
         let (configuration, level, format) = try parsed()
         LoggingSystem.bootstrap { label in
             switch format {
