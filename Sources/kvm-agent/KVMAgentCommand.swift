@@ -54,6 +54,13 @@ struct KVMAgentCommand: AsyncParsableCommand {
         help: "Open HTTP connections from one client address; more are closed on accept.")
     var maxConnectionsPerClient = ConnectionLimits().maxConnectionsPerClient
 
+    @Flag(
+        name: .customLong("web.systemd-socket"),
+        help: ArgumentHelp(
+            "Serve on the listening sockets systemd passes (socket activation, kvm-agent.socket) instead of "
+                + "--web.listen-address."))
+    var systemdSocket = false
+
     @Option(
         name: .customLong("web.max-requests"),
         help: "Concurrent requests to the metrics endpoint; more are answered 503 at once. 0 means no limit.")
@@ -208,7 +215,8 @@ struct KVMAgentCommand: AsyncParsableCommand {
         // SIGHUP reloads the configuration files (ConfigReloader); until that service runs, one is ignored
         // rather than ending the process, which is SIGHUP's default.
         signal(SIGHUP, SIG_IGN)
-        let (configuration, level, format) = try parsed()
+        let (parsedConfiguration, level, format) = try parsed()
+        var configuration = parsedConfiguration
         LoggingSystem.bootstrap { label in
             switch format {
             case .journal: JournalLogHandler(label: label, level: level)
@@ -220,10 +228,22 @@ struct KVMAgentCommand: AsyncParsableCommand {
         logger.info(
             "starting kvm-agent",
             metadata: [
-                "version": "\(configuration.version)", "listen": "\(listenAddress.joined(separator: ","))",
+                "version": "\(configuration.version)",
+                "listen": "\(systemdSocket ? "systemd sockets" : listenAddress.joined(separator: ","))",
                 "libvirt_uri": "\(configuration.libvirtURI)",
                 "host": "\(demo ? "demo host (libvirt test driver)" : "real libvirt daemon")",
             ])
+        if systemdSocket {
+            // Taken here, once: taking them clears LISTEN_FDS, and validate() parses the flags too.
+            do {
+                configuration.listeners = try SocketActivation.takeListeningSockets().map {
+                    .descriptor($0.descriptor, name: $0.name)
+                }
+            } catch {
+                logger.error("--web.systemd-socket: \(error)")
+                throw ExitCode(2)
+            }
+        }
         DescriptorLimit.raise(toCover: configuration.connections.maxConnections, logger: logger)
         let app = try build(configuration, logger: logger)
         do {

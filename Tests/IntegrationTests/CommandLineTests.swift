@@ -35,6 +35,7 @@ import Testing
             "--collector.balloon-period",
             "--web.max-connections", "--web.max-connections-per-client", "--collector.guest-agent.interval",
             "--no-collector.guest-agent", "--web.max-requests", "--web.disable-exporter-metrics",
+            "--web.systemd-socket",
         ] {
             #expect(help.output.contains(flag))
         }
