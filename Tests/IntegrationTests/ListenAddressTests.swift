@@ -55,3 +55,41 @@ import Testing
         #expect(agent.log.contains("cannot listen on \(bad)"), "\(agent.log)")
     }
 }
+
+/// A host without IPv6 at all (`ipv6.disable=1`: creating an IPv6 socket fails with EAFNOSUPPORT), made for the
+/// agent alone by a preloaded `socket()` that refuses AF_INET6.
+@Suite struct IPv4OnlyHostTests {
+    static let shim = """
+        #define _GNU_SOURCE
+        #include <dlfcn.h>
+        #include <errno.h>
+        #include <sys/socket.h>
+        int socket(int domain, int type, int protocol) {
+            static int (*real)(int, int, int);
+            if (!real) real = (int (*)(int, int, int))dlsym(RTLD_NEXT, "socket");
+            if (domain == AF_INET6) { errno = EAFNOSUPPORT; return -1; }
+            return real(domain, type, protocol);
+        }
+        """
+
+    @Test(.enabled(if: which("clang") != nil)) func portAloneFallsBackToIPv4() async throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "kvm-agent-nov6-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = directory.appending(path: "nov6.c").path
+        let library = directory.appending(path: "nov6.so").path
+        try Self.shim.write(toFile: source, atomically: true, encoding: .utf8)
+        let built = try run(try #require(which("clang")), ["-shared", "-fPIC", "-o", library, source, "-ldl"])
+        try #require(built.status == 0, "\(built.output)")
+        let port = try AgentProcess.freePort()
+        let agent = try Daemon(
+            "agent", Repo.agentBinary.path, ["--web.listen-address", ":\(port)", "--libvirt.uri", Repo.demoURI],
+            environment: ["LD_PRELOAD": library])
+        defer { agent.stop() }
+        #expect(
+            try await agent.wait(for: "an answer on IPv4", within: .seconds(30)) {
+                try curl(["http://127.0.0.1:\(port)/healthz"]).status == .ok
+            })
+        #expect(agent.log.contains("no IPv6 on this host"), "\(agent.log.suffix(2000))")
+    }
+}
