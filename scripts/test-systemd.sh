@@ -5,7 +5,8 @@
 #
 #   after      libvirt first, then the agent: READY, status line, /metrics, unit states from the real bus,
 #              journal fields, sandbox, a zero-domain host that gets a guest and loses it, libvirtd restarted
-#              and stopped, remediation stopped mid-action, the watchdog, an upgrade, a reboot, remove, purge
+#              and stopped, remediation stopped mid-action, the watchdog, systemctl reload, socket
+#              activation through a restart, an upgrade, a reboot, remove, purge
 #   before     the agent first, libvirt a while later: the agent connects without a restart; then libvirt
 #              refuses it (a polkit rule) and lets it inside again
 #   together   the order apt chose for an operator: the agent configured while libvirt is only unpacked
@@ -233,6 +234,53 @@ EOF
     agent_journal -p warning | grep -q . || true
     figure "$release watchdog: frozen agent restarted after $((SECONDS - before)) s (WatchdogSec $(prop kvm-agent WatchdogUSec)), NRestarts 1"
     status_is 30 "connected, 1 of 1 domains running"
+
+    step "$release: systemctl reload takes a new token without a restart"
+    local token code pid_before
+    pid_before=$(prop kvm-agent MainPID)
+    token=$(inside sh -c 'od -An -N16 -tx1 /dev/urandom | tr -d " \n"')
+    code() { inside curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $1" http://127.0.0.1:9760/api/v1/actions; }
+    [ "$(code "$token")" = 401 ] || fail "a token not yet in the file: $(code "$token"), not 401"
+    inside sh -c "echo 'rotated api $token' >>/etc/kvm-agent/tokens"
+    inside systemctl reload kvm-agent
+    wait_for 15 "the new token accepted after systemctl reload" sh -c \
+        "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H 'Authorization: Bearer $token' http://127.0.0.1:9760/api/v1/actions)\" = 200 ]"
+    [ "$(prop kvm-agent MainPID)" = "$pid_before" ] || fail "systemctl reload restarted the agent"
+    metric 'kvm_agent_config_last_reload_successful' | grep -q 'file="tokens"} 1' || fail "no successful tokens reload: $(metric kvm_agent_config_last_reload_successful)"
+    ok "the new token 200 after systemctl reload (ExecReload SIGHUP), same MainPID $pid_before"
+
+    step "$release: socket activation (kvm-agent.socket): no refused scrape through a restart"
+    # through_restart FILE: /healthz in a loop while the agent restarts; one HTTP code (000: refused) a line.
+    through_restart() {
+        inside sh -c "rm -f $1 /tmp/restarted; while [ ! -e /tmp/restarted ]; do
+            curl -s -o /dev/null -w '%{http_code}\n' --max-time 10 http://127.0.0.1:9760/healthz >>$1; done" &
+        local loop=$!
+        sleep 1
+        inside systemctl restart kvm-agent
+        status_is 30 "connected"
+        inside touch /tmp/restarted
+        wait "$loop"
+    }
+    through_restart /tmp/own
+    figure "$release without the socket: $(inside sh -c 'grep -vc "^200$" /tmp/own || true') of $(inside sh -c 'wc -l </tmp/own') requests through a restart not answered"
+    inside systemctl stop kvm-agent
+    inside sh -c 'cp /etc/default/kvm-agent /etc/default/kvm-agent.orig && echo KVM_AGENT_ARGS=--web.systemd-socket >>/etc/default/kvm-agent'
+    inside systemctl enable --now kvm-agent.socket >/dev/null 2>&1 || fail "systemctl enable --now kvm-agent.socket"
+    inside systemctl start kvm-agent
+    status_is 30 "connected"
+    agent_journal | grep -q 'listening on systemd socket web' || fail "the agent did not take the socket from systemd"
+    local before=$SECONDS total refused
+    through_restart /tmp/scrapes
+    total=$(inside sh -c 'wc -l </tmp/scrapes')
+    refused=$(inside sh -c 'grep -vc "^200$" /tmp/scrapes || true')
+    [ "$refused" = 0 ] || fail "$refused of $total requests through the restart were not answered 200: $(inside sort /tmp/scrapes | uniq -c)"
+    figure "$release socket activation: $total requests through a restart ($((SECONDS - before)) s), all 200"
+    inside systemctl disable --now kvm-agent.socket >/dev/null 2>&1
+    inside systemctl stop kvm-agent
+    inside mv /etc/default/kvm-agent.orig /etc/default/kvm-agent
+    inside systemctl start kvm-agent
+    status_is 30 "connected, 1 of 1 domains running"
+    ok "the agent served on systemd's socket; back to its own listener"
 
     step "$release: upgrade to $upgrade_version over the running agent"
     local tokens state audit_lines starts
