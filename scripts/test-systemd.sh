@@ -5,8 +5,8 @@
 #
 #   after      libvirt first, then the agent: READY, status line, /metrics, unit states from the real bus,
 #              journal fields, sandbox, a zero-domain host that gets a guest and loses it, libvirtd restarted
-#              and stopped, remediation stopped mid-action, the watchdog, systemctl reload, socket
-#              activation through a restart, an upgrade, a reboot, remove, purge
+#              and stopped, remediation stopped mid-action, the watchdog, systemctl reload, then socket
+#              activation (through a restart, and on through the upgrade, a reboot, remove, purge)
 #   before     the agent first, libvirt a while later: the agent connects without a restart; then libvirt
 #              refuses it (a polkit rule) and lets it inside again
 #   together   the order apt chose for an operator: the agent configured while libvirt is only unpacked
@@ -264,7 +264,7 @@ EOF
     through_restart /tmp/own
     figure "$release without the socket: $(inside sh -c 'grep -vc "^200$" /tmp/own || true') of $(inside sh -c 'wc -l </tmp/own') requests through a restart not answered"
     inside systemctl stop kvm-agent
-    inside sh -c 'cp /etc/default/kvm-agent /etc/default/kvm-agent.orig && echo KVM_AGENT_ARGS=--web.systemd-socket >>/etc/default/kvm-agent'
+    inside sh -c 'echo KVM_AGENT_ARGS=--web.systemd-socket >>/etc/default/kvm-agent'
     inside systemctl enable --now kvm-agent.socket >/dev/null 2>&1 || fail "systemctl enable --now kvm-agent.socket"
     inside systemctl start kvm-agent
     status_is 30 "connected"
@@ -275,12 +275,8 @@ EOF
     refused=$(inside sh -c 'grep -vc "^200$" /tmp/scrapes || true')
     [ "$refused" = 0 ] || fail "$refused of $total requests through the restart were not answered 200: $(inside sort /tmp/scrapes | uniq -c)"
     figure "$release socket activation: $total requests through a restart ($((SECONDS - before)) s), all 200"
-    inside systemctl disable --now kvm-agent.socket >/dev/null 2>&1
-    inside systemctl stop kvm-agent
-    inside mv /etc/default/kvm-agent.orig /etc/default/kvm-agent
-    inside systemctl start kvm-agent
     status_is 30 "connected, 1 of 1 domains running"
-    ok "the agent served on systemd's socket; back to its own listener"
+    ok "the agent served on systemd's socket; it stays socket-activated through the upgrade, reboot and purge"
 
     step "$release: upgrade to $upgrade_version over the running agent"
     local tokens state audit_lines starts
@@ -292,6 +288,7 @@ EOF
     install_agent "$upgrade_deb"
     [ "$(inside dpkg-query -W -f='${Version}' kvm-agent)" = "$upgrade_version" ] || fail "not upgraded"
     inside grep -q '^dry_run: false' /etc/kvm-agent/remediation.yml || fail "the edited remediation.yml was replaced"
+    inside grep -q -- '--web.systemd-socket' /etc/default/kvm-agent || fail "the edited /etc/default/kvm-agent was replaced"
     [ "$(inside sha256sum /etc/kvm-agent/tokens)" = "$tokens" ] || fail "the tokens changed"
     inside grep -qF "$(printf '%s' "$state" | head -c 40)" /var/lib/kvm-agent/remediation-state.json || fail "the state file changed"
     [ "$(inside sh -c 'wc -l </var/lib/kvm-agent/audit.jsonl')" -ge "$audit_lines" ] || fail "the audit log lost lines"
@@ -311,6 +308,8 @@ EOF
     libvirt_at=$(prop libvirtd.socket ActiveEnterTimestampMonotonic)
     [ "$agent_at" -gt "$libvirt_at" ] || fail "the agent started ($agent_at) before libvirtd.socket ($libvirt_at)"
     status_is 30 "connected, 0 of 1 domains running"
+    [ "$(prop kvm-agent.socket ActiveState)" = active ] || fail "kvm-agent.socket not active after the reboot"
+    agent_journal | grep -q 'listening on systemd socket web' || fail "after the reboot the agent did not take systemd's socket"
     ok "up after the reboot, after libvirtd.socket, with no manual step: $(prop kvm-agent StatusText)"
     inside virsh -q -c qemu:///system undefine halted >/dev/null
     status_is 15 "connected, 0 of 0 domains running"
@@ -322,9 +321,11 @@ EOF
     inside test -f /etc/kvm-agent/remediation.yml -a -f /etc/kvm-agent/tokens -a -f /var/lib/kvm-agent/remediation-state.json ||
         fail "apt remove lost configuration or state"
     inside systemctl is-active --quiet kvm-agent && fail "still running after apt remove"
+    inside systemctl is-active --quiet kvm-agent.socket && fail "kvm-agent.socket still listening after apt remove"
     inside env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q kvm-agent >/dev/null 2>&1
     inside test -e /etc/kvm-agent -o -e /var/lib/kvm-agent && fail "apt purge left /etc/kvm-agent or /var/lib/kvm-agent"
     inside getent passwd kvm-agent >/dev/null && fail "apt purge left the user kvm-agent"
+    inside test -L /etc/systemd/system/sockets.target.wants/kvm-agent.socket && fail "apt purge left kvm-agent.socket enabled"
     ok "remove kept configuration and state; purge removed them and the user"
     ct_destroy "$C"
 }
