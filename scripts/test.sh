@@ -12,9 +12,10 @@ source scripts/lib/packages.sh
 # openssl makes the TLS tests' certificates; curl is the client of tests that run the agent as a process;
 # headless Chromium renders the status page; wrk is the load test's fifty scrapers; strace shows what the
 # agent run as nobody would send to syslog; libvirt starts dnsmasq for the DHCP network of the real-libvirtd
-# storage and network test; qemu-guest-agent's qemu-ga goes into the Linux test guest.
+# storage and network test; qemu-guest-agent's qemu-ga goes into the Linux test guest; systemd's
+# systemd-socket-activate passes sockets the way a .socket unit does (SocketActivationTests).
 ensure_packages test "${BUILD_PACKAGES[@]}" prometheus prometheus-alertmanager openssl curl chromium wrk strace dnsmasq-base \
-    qemu-guest-agent
+    qemu-guest-agent systemd
 bash scripts/libvirtd-up.sh
 bash scripts/guests/build-linux-guest.sh >/dev/null
 
