@@ -75,6 +75,7 @@ if [ "${KVM_AGENT_STRIP:-1}" != 0 ]; then
 fi
 # /usr/lib/systemd/system: where Debian 13 wants units (merged /usr); systemd on Debian 12 reads it too.
 put 0644 deploy/kvm-agent.service usr/lib/systemd/system/kvm-agent.service
+put 0644 deploy/kvm-agent.socket usr/lib/systemd/system/kvm-agent.socket
 put 0644 deploy/polkit/60-kvm-agent.rules usr/share/polkit-1/rules.d/60-kvm-agent.rules
 put 0644 deploy/kvm-agent.default etc/default/kvm-agent
 put 0644 deploy/remediation.yml etc/kvm-agent/remediation.yml

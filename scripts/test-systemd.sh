@@ -5,7 +5,8 @@
 #
 #   after      libvirt first, then the agent: READY, status line, /metrics, unit states from the real bus,
 #              journal fields, sandbox, a zero-domain host that gets a guest and loses it, libvirtd restarted
-#              and stopped, remediation stopped mid-action, the watchdog, an upgrade, a reboot, remove, purge
+#              and stopped, remediation stopped mid-action, the watchdog, systemctl reload, then socket
+#              activation (through a restart, and on through the upgrade, a reboot, remove, purge)
 #   before     the agent first, libvirt a while later: the agent connects without a restart; then libvirt
 #              refuses it (a polkit rule) and lets it inside again
 #   together   the order apt chose for an operator: the agent configured while libvirt is only unpacked
@@ -229,6 +230,49 @@ EOF
     figure "$release watchdog: frozen agent restarted after $((SECONDS - before)) s (WatchdogSec $(prop kvm-agent WatchdogUSec)), NRestarts 1"
     status_is 30 "connected, 1 of 1 domains running"
 
+    step "$release: systemctl reload takes a new token without a restart"
+    local token code pid_before
+    pid_before=$(prop kvm-agent MainPID)
+    token=$(inside sh -c 'od -An -N16 -tx1 /dev/urandom | tr -d " \n"')
+    code() { inside curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $1" http://127.0.0.1:9760/api/v1/actions; }
+    [ "$(code "$token")" = 401 ] || fail "a token not yet in the file: $(code "$token"), not 401"
+    inside sh -c "echo 'rotated api $token' >>/etc/kvm-agent/tokens"
+    inside systemctl reload kvm-agent
+    wait_for 15 "the new token accepted after systemctl reload" sh -c \
+        "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H 'Authorization: Bearer $token' http://127.0.0.1:9760/api/v1/actions)\" = 200 ]"
+    [ "$(prop kvm-agent MainPID)" = "$pid_before" ] || fail "systemctl reload restarted the agent"
+    metric 'kvm_agent_config_last_reload_successful' | grep -q 'file="tokens"} 1' || fail "no successful tokens reload: $(metric kvm_agent_config_last_reload_successful)"
+    ok "the new token 200 after systemctl reload (ExecReload SIGHUP), same MainPID $pid_before"
+
+    step "$release: socket activation (kvm-agent.socket): no refused scrape through a restart"
+    # through_restart FILE: /healthz in a loop while the agent restarts; one HTTP code (000: refused) a line.
+    through_restart() {
+        inside sh -c "rm -f $1 /tmp/restarted; while [ ! -e /tmp/restarted ]; do
+            curl -s -o /dev/null -w '%{http_code}\n' --max-time 10 http://127.0.0.1:9760/healthz >>$1; done" &
+        local loop=$!
+        sleep 1
+        inside systemctl restart kvm-agent
+        status_is 30 "connected"
+        inside touch /tmp/restarted
+        wait "$loop"
+    }
+    through_restart /tmp/own
+    figure "$release without the socket: $(inside sh -c 'grep -vc "^200$" /tmp/own || true') of $(inside sh -c 'wc -l </tmp/own') requests through a restart not answered"
+    inside systemctl stop kvm-agent
+    inside sh -c 'echo KVM_AGENT_ARGS=--web.systemd-socket >>/etc/default/kvm-agent'
+    inside systemctl enable --now kvm-agent.socket >/dev/null 2>&1 || fail "systemctl enable --now kvm-agent.socket"
+    inside systemctl start kvm-agent
+    status_is 30 "connected"
+    agent_journal | grep -q 'listening on systemd socket web' || fail "the agent did not take the socket from systemd"
+    local before=$SECONDS total refused
+    through_restart /tmp/scrapes
+    total=$(inside sh -c 'wc -l </tmp/scrapes')
+    refused=$(inside sh -c 'grep -vc "^200$" /tmp/scrapes || true')
+    [ "$refused" = 0 ] || fail "$refused of $total requests through the restart were not answered 200: $(inside sort /tmp/scrapes | uniq -c)"
+    figure "$release socket activation: $total requests through a restart ($((SECONDS - before)) s), all 200"
+    status_is 30 "connected, 1 of 1 domains running"
+    ok "the agent served on systemd's socket; it stays socket-activated through the upgrade, reboot and purge"
+
     step "$release: upgrade to $upgrade_version over the running agent"
     local tokens state audit_lines starts
     tokens=$(inside sha256sum /etc/kvm-agent/tokens)
@@ -239,6 +283,7 @@ EOF
     install_agent "$upgrade_deb"
     [ "$(inside dpkg-query -W -f='${Version}' kvm-agent)" = "$upgrade_version" ] || fail "not upgraded"
     inside grep -q '^dry_run: false' /etc/kvm-agent/remediation.yml || fail "the edited remediation.yml was replaced"
+    inside grep -q -- '--web.systemd-socket' /etc/default/kvm-agent || fail "the edited /etc/default/kvm-agent was replaced"
     [ "$(inside sha256sum /etc/kvm-agent/tokens)" = "$tokens" ] || fail "the tokens changed"
     inside grep -qF "$(printf '%s' "$state" | head -c 40)" /var/lib/kvm-agent/remediation-state.json || fail "the state file changed"
     [ "$(inside sh -c 'wc -l </var/lib/kvm-agent/audit.jsonl')" -ge "$audit_lines" ] || fail "the audit log lost lines"
@@ -258,6 +303,8 @@ EOF
     libvirt_at=$(prop libvirtd.socket ActiveEnterTimestampMonotonic)
     [ "$agent_at" -gt "$libvirt_at" ] || fail "the agent started ($agent_at) before libvirtd.socket ($libvirt_at)"
     status_is 30 "connected, 0 of 1 domains running"
+    [ "$(prop kvm-agent.socket ActiveState)" = active ] || fail "kvm-agent.socket not active after the reboot"
+    agent_journal | grep -q 'listening on systemd socket web' || fail "after the reboot the agent did not take systemd's socket"
     ok "up after the reboot, after libvirtd.socket, with no manual step: $(prop kvm-agent StatusText)"
     inside virsh -q -c qemu:///system undefine halted >/dev/null
     status_is 15 "connected, 0 of 0 domains running"
@@ -269,9 +316,11 @@ EOF
     inside test -f /etc/kvm-agent/remediation.yml -a -f /etc/kvm-agent/tokens -a -f /var/lib/kvm-agent/remediation-state.json ||
         fail "apt remove lost configuration or state"
     inside systemctl is-active --quiet kvm-agent && fail "still running after apt remove"
+    inside systemctl is-active --quiet kvm-agent.socket && fail "kvm-agent.socket still listening after apt remove"
     inside env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q kvm-agent >/dev/null 2>&1
     inside test -e /etc/kvm-agent -o -e /var/lib/kvm-agent && fail "apt purge left /etc/kvm-agent or /var/lib/kvm-agent"
     inside getent passwd kvm-agent >/dev/null && fail "apt purge left the user kvm-agent"
+    inside test -L /etc/systemd/system/sockets.target.wants/kvm-agent.socket && fail "apt purge left kvm-agent.socket enabled"
     ok "remove kept configuration and state; purge removed them and the user"
     ct_destroy "$C"
 }

@@ -13,9 +13,10 @@ source scripts/lib/packages.sh
 # headless Chromium renders the status page; wrk is the load test's fifty scrapers; strace shows what the
 # agent run as nobody would send to syslog; libvirt starts dnsmasq for the DHCP network of the real-libvirtd
 # storage and network test; qemu-guest-agent's qemu-ga goes into the Linux test guest; python3 runs the webhook
-# relay of the Alertmanager cluster test.
+# relay of the Alertmanager cluster test; systemd's systemd-socket-activate passes sockets the way a .socket
+# unit does (SocketActivationTests).
 ensure_packages test "${BUILD_PACKAGES[@]}" prometheus prometheus-alertmanager openssl curl chromium wrk strace dnsmasq-base \
-    qemu-guest-agent python3
+    qemu-guest-agent python3 systemd
 bash scripts/libvirtd-up.sh
 bash scripts/guests/build-linux-guest.sh >/dev/null
 

@@ -20,7 +20,7 @@ public enum Agent {
     /// start with its safety state forgotten.
     public static func buildApplication(
         _ configuration: AgentConfiguration, logger: Logger, hostProbe: HostProbe = HostProbe()
-    ) throws -> some ApplicationProtocol {
+    ) throws -> AgentApplication {
         let store = InventoryStore()
         let registry = PrometheusCollectorRegistry()
         let telemetry = AgentTelemetry(registry: registry, version: configuration.version)
@@ -30,7 +30,8 @@ public enum Agent {
         let connections = ConnectionGuard(
             limits: configuration.connections, rejected: { connectionMetrics.rejected($0) },
             headerTimedOut: { connectionMetrics.headerTimedOut() }, drained: { heap.trimSoon() })
-        let server = try web.serverBuilder(connections: connections)
+        let webState = try WebSecurityState(web)
+        let childChannel = try web.childChannelFactory(connections: connections, state: webState)
         let pool = NIOThreadPool(numberOfThreads: configuration.collector.libvirtThreads)
         let hypervisor = LibvirtHypervisor(pool: pool)
         let remediation = try configuration.policy.map { policy in
@@ -94,10 +95,10 @@ public enum Agent {
                 beforeRender: {
                     remediation?.engine.publishStatus()
                     connectionMetrics.publish(open: connections.table.openConnections)
-                }),
+                }, exporterMetrics: configuration.exporterMetrics),
             store: store, telemetryPath: configuration.telemetryPath, version: configuration.version,
             recentActions: { remediation?.engine.recentActions(limit: 20) ?? [] },
-            remediationProblem: { remediation?.engine.storageProblem() })
+            remediationProblem: { remediation?.engine.storageProblem() }, maxRequests: configuration.maxRequests)
         routes.remediationHolds = { remediation?.engine.holds() ?? [] }
         let router = Router()
         router.add(middleware: RequestCounting { telemetry.httpRequest(endpoint: $0, code: $1) })
@@ -105,7 +106,7 @@ public enum Agent {
         // checked against the tokens file instead (a request cannot carry both kinds of Authorization).
         router.add(
             middleware: WebSecurityMiddleware(
-                configuration: web,
+                state: webState,
                 bypass: { request in
                     request.uri.path.hasPrefix("/api/")
                         && request.headers[.authorization]?.lowercased().hasPrefix("bearer ") == true
@@ -120,6 +121,11 @@ public enum Agent {
         poolUsers.append(
             HostServicesProbe(store: store, pool: pool, interval: configuration.collector.interval, logger: logger))
         var services: [any Service] = [ThreadPoolService(pool: pool, users: poolUsers, logger: logger)]
+        if configuration.reloadsOnHangup {
+            services.append(
+                Self.reloader(
+                    configuration, webState: webState, remediation: remediation, registry: registry, logger: logger))
+        }
         let listening = ReadinessSignal()
         if configuration.notifiesSystemd, let notifier = ServiceNotifier.fromEnvironment() {
             services.append(
@@ -129,17 +135,28 @@ public enum Agent {
                     isHealthy: Self.health(configuration.collector, lastPass: { telemetry.lastCollectionEnd }),
                     logger: logger))
         }
-        return Application(
-            router: router, server: server,
-            configuration: .init(
-                address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "kvm-agent"),
-            services: services,
-            onServerRunning: { channel in
-                // Hummingbird has no hook for the server channel's handlers; this one goes in once it listens.
-                try? await AcceptPause.install(on: channel)
-                listening.signal()
-            },
-            logger: logger)
+        return AgentApplication(
+            responder: router.buildResponder(), configuration: .init(serverName: "kvm-agent"), logger: logger,
+            services: services, childChannel: childChannel, listeners: configuration.listeners,
+            listening: { _ in listening.signal() })
+    }
+
+    static func reloader(
+        _ configuration: AgentConfiguration, webState: WebSecurityState, remediation: RemediationModule?,
+        registry: PrometheusCollectorRegistry, logger: Logger
+    ) -> ConfigReloader {
+        let web = configuration.webConfigFile.map { ConfigReloader.Web(path: $0, state: webState) }
+        var files = web == nil ? [] : ["web"]
+        var remediationFiles: ConfigReloader.RemediationFiles?
+        if let path = configuration.policyFile, let remediation, let policy = configuration.policy {
+            remediationFiles = ConfigReloader.RemediationFiles(
+                policyPath: path, engine: remediation.engine, tokens: remediation.tokens,
+                tokensPath: CurrentValue(policy.tokensFile))
+            files += ["policy", "tokens"]
+        }
+        return ConfigReloader(
+            web: web, remediation: remediationFiles,
+            metrics: ReloadMetrics(registry: registry, files: files, now: Date().timeIntervalSince1970), logger: logger)
     }
 
     /// `systemctl status`'s line: the libvirt URI and where the agent stands with it (see
@@ -174,19 +191,22 @@ public enum Agent {
 struct RemediationModule {
     let engine: RemediationEngine
     let routes: ActionRoutes
+    /// The tokens file's tokens, replaced on SIGHUP.
+    let tokens: CurrentValue<AccessTokens>
 
     init(
         policy: Policy, configuration: AgentConfiguration, hypervisor: LibvirtHypervisor, store: InventoryStore,
         registry: PrometheusCollectorRegistry, logger: Logger
     ) throws {
-        let tokens = try AccessTokens.load(path: policy.tokensFile)
+        let tokens = CurrentValue(try AccessTokens.load(path: policy.tokensFile))
+        self.tokens = tokens
         let identities = HostNames.discover().union(
             (policy.host.names + configuration.extraHostNames).map { $0.lowercased() })
         engine = try RemediationEngine(
             policy: policy, identities: identities, controller: LibvirtDomainController(hypervisor: hypervisor),
             inventory: { store.snapshot() }, telemetry: RemediationMetrics(registry: registry), logger: logger,
             clock: { Date().timeIntervalSince1970 })
-        routes = ActionRoutes(engine: engine, tokens: tokens, bodyLimit: policy.api.maxBodyBytes)
+        routes = ActionRoutes(engine: engine, currentTokens: { tokens.get() }, bodyLimit: policy.api.maxBodyBytes)
         logger.info(
             "remediation enabled",
             metadata: [

@@ -10,13 +10,24 @@ public struct AgentConfiguration: Sendable {
     public var web: WebConfiguration?
     /// Names this host answers to besides its hostname and FQDN, which are found at start.
     public var extraHostNames: [String] = []
-    public var listenHost: String
-    public var listenPort: Int
+    /// Where the HTTP server listens: each `--web.listen-address`, or the sockets systemd passed in. An agent
+    /// run by HummingbirdTesting listens where the test framework says instead.
+    public var listeners: [HTTPListeners.Source]
     public var telemetryPath: String
     public var libvirtURI: String
     public var collector: CollectorSettings
     /// The HTTP server's timeouts and connection caps (`--web.read-header-timeout` and the like).
     public var connections = ConnectionLimits()
+    /// `--web.max-requests`: concurrent requests to the metrics endpoint; more get 503. 0 is no limit.
+    public var maxRequests = 40
+    /// False with `--web.disable-exporter-metrics`: /metrics without the agent's own `kvm_agent_*` and
+    /// `process_*` families.
+    public var exporterMetrics = true
+    /// The files behind `policy` and `web`, re-read on SIGHUP when `reloadsOnHangup` is set.
+    public var policyFile: String?
+    public var webConfigFile: String?
+    /// Re-read the configuration files on SIGHUP. Only the CLI sets it: signal handling is process-wide.
+    public var reloadsOnHangup = false
     /// Talk to systemd (`READY=1`, `STATUS=`, the watchdog) where `NOTIFY_SOCKET` says it runs the agent. Only
     /// the CLI sets it: an agent built in-process by a test must not answer to a socket another test has put
     /// in the process's environment.
@@ -46,13 +57,12 @@ public struct AgentConfiguration: Sendable {
     }
 
     public init(
-        listenHost: String = "0.0.0.0", listenPort: Int = 9760, telemetryPath: String = "/metrics",
+        listenHost: String? = nil, listenPort: Int = 9760, telemetryPath: String = "/metrics",
         libvirtURI: String = "qemu:///system",
         collector: CollectorSettings = .init(interval: .seconds(15), timeout: .seconds(5)),
         version: String = AgentVersion.current
     ) {
-        self.listenHost = listenHost
-        self.listenPort = listenPort
+        self.listeners = [.address(ListenAddress(host: listenHost, port: listenPort))]
         self.telemetryPath = telemetryPath
         self.libvirtURI = libvirtURI
         self.collector = collector

@@ -11,13 +11,16 @@ public final class MetricsSource: Sendable {
     let process: @Sendable () -> ProcessSample?
     /// Runs before each render, to bring gauges owned by other components up to date.
     let beforeRender: @Sendable () -> Void
+    /// Set by `--web.disable-exporter-metrics`: drops the agent's own families.
+    let ownFamiliesFilter: FamilyFilter?
     private let cache = Mutex<(generation: UInt64, text: String)?>(nil)
     private let renderer = InventoryRenderer()
 
     public init(
         store: InventoryStore, registry: PrometheusCollectorRegistry, process: @escaping @Sendable () -> ProcessSample?,
-        beforeRender: @escaping @Sendable () -> Void = {}
+        beforeRender: @escaping @Sendable () -> Void = {}, exporterMetrics: Bool = true
     ) {
+        self.ownFamiliesFilter = exporterMetrics ? nil : FamilyFilter(droppedPrefixes: ["kvm_agent_", "process_"])
         self.beforeRender = beforeRender
         self.store = store
         self.registry = registry
@@ -35,7 +38,7 @@ public final class MetricsSource: Sendable {
         var own: [UInt8] = []
         registry.emit(into: &own)
         text += String(decoding: own, as: UTF8.self)
-        return text
+        return self.ownFamiliesFilter?.apply(to: text) ?? text
     }
 
     private func inventoryText() -> String {

@@ -13,34 +13,24 @@ extension WebConfiguration {
     public func serverBuilder(
         http1: HTTP1Channel.Configuration = .init(), connections: ConnectionGuard? = nil
     ) throws -> HTTPServerBuilder {
-        let http1 = connections?.configuring(http1) ?? http1
-        let channel = try self.childChannel(http1: http1)
-        return HTTPServerBuilder { responder in
-            let base = try channel(responder)
-            return connections?.guarding(base) ?? base
-        }
+        HTTPServerBuilder(try self.childChannelFactory(http1: http1, connections: connections))
     }
 
-    private func childChannel(
-        http1: HTTP1Channel.Configuration
+    /// What ``serverBuilder(http1:connections:)`` builds servers from, for servers Hummingbird does not build
+    /// (``HTTPListeners``). With `state`, TLS connections use the context in force when they arrive (see
+    /// ``WebSecurityState/replace(with:)``); without, this configuration's.
+    public func childChannelFactory(
+        http1: HTTP1Channel.Configuration = .init(), connections: ConnectionGuard? = nil,
+        state: WebSecurityState? = nil
     ) throws -> @Sendable (@escaping HTTPChannelHandler.Responder) throws -> any ServerChildChannel {
-        guard let tls = self.tls else { return { HTTP1Channel(responder: $0, configuration: http1) } }
-        let channelConfiguration = tls.makeChannelConfiguration()
+        let http1 = connections?.configuring(http1) ?? http1
         // Fail here, where the caller expects configuration errors, rather than when the server starts.
-        _ = try NIOSSLContext(configuration: channelConfiguration.tlsConfiguration)
-        guard !tls.clientAllowedSANs.isEmpty else {
-            return {
-                try TLSChannel(HTTP1Channel(responder: $0, configuration: http1), configuration: channelConfiguration)
-            }
-        }
-        // HummingbirdTLS has no hook that runs after BoringSSL has verified the chain (its custom callback
-        // replaces verification instead), so the SAN check sits in its own handler right behind the TLS handler.
-        let policy = ClientSANPolicy(allowed: tls.clientAllowedSANs)
+        let state = try state ?? WebSecurityState(self)
+        let servesTLS = state.servesTLS
         return { responder in
-            try TLSChannel(
-                ClientSANCheckingChannel(
-                    base: HTTP1Channel(responder: responder, configuration: http1), policy: policy),
-                configuration: channelConfiguration)
+            let plain = HTTP1Channel(responder: responder, configuration: http1)
+            let base: any ServerChildChannel = servesTLS ? ReloadingTLSChannel(base: plain, state: state) : plain
+            return connections?.guarding(base) ?? base
         }
     }
 }

@@ -4,7 +4,7 @@ import StrictYAML
 /// optional client certificates, basic-auth users and extra response headers.
 ///
 /// Differences from the Go toolkit, all deliberate:
-/// - The file and the certificates are read once, at start; rotate certificates by restarting the agent.
+/// - The file and the certificates are read at start and on SIGHUP (``WebSecurityState``), not per connection.
 /// - `http_server_config.http2` is accepted but HTTP/2 is never served: Hummingbird's HTTP/2 channel lives in a
 ///   package this project does not depend on, and Prometheus scrapes over HTTP/1.1 anyway.
 /// - `client_allowed_sans` requires `client_auth_type: RequireAndVerifyClientCert`, as newer toolkit releases do.

@@ -11,46 +11,44 @@ import Hummingbird
 public struct WebSecurityMiddleware<Context: RequestContext>: RouterMiddleware {
     static var realm: String { "kvm-agent" }
 
-    private let verifier: BasicAuthVerifier?
-    private let headers: HTTPFields
+    private let state: WebSecurityState
     private let bypass: @Sendable (Request) -> Bool
 
-    public init(configuration: WebConfiguration, bypass: @escaping @Sendable (Request) -> Bool = { _ in false }) {
-        self.verifier = BasicAuthVerifier(users: configuration.basicAuthUsers)
-        var headers = HTTPFields()
-        for header in configuration.headers {
-            // Parsed files only contain the toolkit's allowed names; a bad one can only come from code.
-            guard let name = HTTPField.Name(header.name) else {
-                preconditionFailure("invalid HTTP header name in WebConfiguration.headers: \(header.name)")
-            }
-            headers[name] = header.value
-        }
-        self.headers = headers
+    /// Fixed to `configuration`.
+    public init(configuration: WebConfiguration, bypass: @escaping @Sendable (Request) -> Bool = { _ in false }) throws
+    {
+        self.init(state: try WebSecurityState(configuration), bypass: bypass)
+    }
+
+    /// Whatever `state` holds when each request arrives.
+    public init(state: WebSecurityState, bypass: @escaping @Sendable (Request) -> Bool = { _ in false }) {
+        self.state = state
         self.bypass = bypass
     }
 
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        if let verifier = self.verifier, !self.bypass(request) {
+        let current = self.state.snapshot
+        if let verifier = current.verifier, !self.bypass(request) {
             let credentials = BasicCredentials(authorization: request.headers[.authorization])
             var admitted = false
             if let credentials {
                 admitted = await verifier.verify(user: credentials.user, password: credentials.password)
             }
-            guard admitted else { return self.addingHeaders(to: Self.unauthorized()) }
+            guard admitted else { return Self.adding(current.headers, to: Self.unauthorized()) }
         }
         do {
-            return self.addingHeaders(to: try await next(request, context))
+            return Self.adding(current.headers, to: try await next(request, context))
         } catch let error as any HTTPResponseError {
-            return self.addingHeaders(to: try error.response(from: request, context: context))
+            return Self.adding(current.headers, to: try error.response(from: request, context: context))
         }
     }
 
-    private func addingHeaders(to response: Response) -> Response {
+    private static func adding(_ headers: HTTPFields, to response: Response) -> Response {
         var response = response
         // The operator's file wins over whatever a handler set.
-        for field in self.headers { response.headers[field.name] = field.value }
+        for field in headers { response.headers[field.name] = field.value }
         return response
     }
 

@@ -26,8 +26,12 @@ struct KVMAgentCommand: AsyncParsableCommand {
         help: "TLS, client-certificate and basic-auth settings in the exporter-toolkit format.")
     var webConfigFile: String?
 
-    @Option(name: .customLong("web.listen-address"), help: "Address to listen on, host:port.")
-    var listenAddress = ":9760"
+    @Option(
+        name: .customLong("web.listen-address"),
+        help: ArgumentHelp(
+            "Address to listen on, host:port; :port is every interface, IPv4 and IPv6. Repeat the flag to listen "
+                + "on several."))
+    var listenAddress = [":9760"]
 
     @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")
     var telemetryPath = "/metrics"
@@ -49,6 +53,23 @@ struct KVMAgentCommand: AsyncParsableCommand {
         name: .customLong("web.max-connections-per-client"),
         help: "Open HTTP connections from one client address; more are closed on accept.")
     var maxConnectionsPerClient = ConnectionLimits().maxConnectionsPerClient
+
+    @Flag(
+        name: .customLong("web.systemd-socket"),
+        help: ArgumentHelp(
+            "Serve on the listening sockets systemd passes (socket activation, kvm-agent.socket) instead of "
+                + "--web.listen-address."))
+    var systemdSocket = false
+
+    @Option(
+        name: .customLong("web.max-requests"),
+        help: "Concurrent requests to the metrics endpoint; more are answered 503 at once. 0 means no limit.")
+    var maxRequests = 40
+
+    @Flag(
+        name: .customLong("web.disable-exporter-metrics"),
+        help: "Leave the agent's own kvm_agent_* and process_* families out of the metrics endpoint.")
+    var disableExporterMetrics = false
 
     @Option(name: .customLong("libvirt.uri"), help: "libvirt connection URI (test:///path/host.xml for a demo host).")
     var libvirtURI = "qemu:///system"
@@ -98,7 +119,9 @@ struct KVMAgentCommand: AsyncParsableCommand {
         func flag<T>(_ name: String, _ body: () throws -> T) throws -> T {
             do { return try body() } catch { throw ValidationError("--\(name): \(error)") }
         }
-        let address = try flag("web.listen-address") { try FlagValues.listenAddress(listenAddress) }
+        let addresses = try listenAddress.map { text in
+            try flag("web.listen-address \(text)") { try ListenAddress.parse(text) }
+        }
         let interval = try flag("collector.interval") { try FlagValues.duration(self.interval) }
         let timeout = try flag("collector.timeout") { try FlagValues.duration(self.timeout) }
         guard telemetryPath.hasPrefix("/"), telemetryPath.count > 1 else {
@@ -117,8 +140,9 @@ struct KVMAgentCommand: AsyncParsableCommand {
             format = .line(line)
         }
         var configuration = AgentConfiguration(
-            listenHost: address.host, listenPort: address.port, telemetryPath: telemetryPath, libvirtURI: libvirtURI,
-            collector: .init(interval: interval, timeout: timeout))
+            telemetryPath: telemetryPath, libvirtURI: libvirtURI, collector: .init(interval: interval, timeout: timeout)
+        )
+        configuration.listeners = addresses.map { .address($0) }
         configuration.notifiesSystemd = true
         configuration.collector.collectors = collectors.enabled
         if let balloonPeriod {
@@ -136,6 +160,14 @@ struct KVMAgentCommand: AsyncParsableCommand {
             maxConnectionsPerClient: try flag("web.max-connections-per-client") {
                 try Self.positive(maxConnectionsPerClient)
             })
+        configuration.maxRequests = try flag("web.max-requests") {
+            guard maxRequests >= 0 else { throw OutOfRange(description: "\(maxRequests) must be 0 or more") }
+            return maxRequests
+        }
+        configuration.exporterMetrics = !disableExporterMetrics
+        configuration.reloadsOnHangup = true
+        configuration.webConfigFile = webConfigFile
+        configuration.policyFile = configFile
         if let webConfigFile {
             configuration.web = try flag("web.config.file") { try WebConfiguration.load(path: webConfigFile) }
         }
@@ -170,7 +202,11 @@ struct KVMAgentCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (configuration, level, format) = try parsed()
+        // SIGHUP reloads the configuration files (ConfigReloader); until that service runs, one is ignored
+        // rather than ending the process, which is SIGHUP's default.
+        signal(SIGHUP, SIG_IGN)
+        let (parsedConfiguration, level, format) = try parsed()
+        var configuration = parsedConfiguration
         LoggingSystem.bootstrap { label in
             switch format {
             case .journal: JournalLogHandler(label: label, level: level)
@@ -182,16 +218,28 @@ struct KVMAgentCommand: AsyncParsableCommand {
         logger.info(
             "starting kvm-agent",
             metadata: [
-                "version": "\(configuration.version)", "listen": "\(listenAddress)",
+                "version": "\(configuration.version)",
+                "listen": "\(systemdSocket ? "systemd sockets" : listenAddress.joined(separator: ","))",
                 "libvirt_uri": "\(configuration.libvirtURI)",
                 "host": "\(demo ? "demo host (libvirt test driver)" : "real libvirt daemon")",
             ])
+        if systemdSocket {
+            // Taken here, once: taking them clears LISTEN_FDS, and validate() parses the flags too.
+            do {
+                configuration.listeners = try SocketActivation.takeListeningSockets().map {
+                    .descriptor($0.descriptor, name: $0.name)
+                }
+            } catch {
+                logger.error("--web.systemd-socket: \(error)")
+                throw ExitCode(2)
+            }
+        }
         DescriptorLimit.raise(toCover: configuration.connections.maxConnections, logger: logger)
         let app = try build(configuration, logger: logger)
         do {
             try await app.runService()
-        } catch let error as IOError where error.errnoCode == EADDRINUSE {
-            logger.error("--web.listen-address \(listenAddress): address already in use")
+        } catch let error as ListenerError {
+            logger.error("--web.listen-address: \(error)")
             throw ExitCode(2)
         }
     }

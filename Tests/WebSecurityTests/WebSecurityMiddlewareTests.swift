@@ -17,10 +17,10 @@ struct WebSecurityMiddlewareTests {
     private func application(
         users: [String: String] = ["alice": Self.hash],
         bypass: @escaping @Sendable (Request) -> Bool = { _ in false }
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         let configuration = WebConfiguration(headers: [("X-Frame-Options", "deny")], basicAuthUsers: users)
         let router = Router()
-        router.add(middleware: WebSecurityMiddleware(configuration: configuration, bypass: bypass))
+        router.add(middleware: try WebSecurityMiddleware(configuration: configuration, bypass: bypass))
         router.get("/metrics") { _, _ in "metrics" }
         return Application(router: router)
     }
@@ -85,7 +85,7 @@ struct WebSecurityMiddlewareTests {
     }
 
     @Test func bypassSkipsBasicAuthButKeepsHeaders() async throws {
-        let app = self.application(bypass: { $0.headers[.authorization]?.hasPrefix("Bearer ") == true })
+        let app = try self.application(bypass: { $0.headers[.authorization]?.hasPrefix("Bearer ") == true })
         try await app.test(.router) { client in
             try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer t"]) { response in
                 #expect(response.status == .ok)

@@ -9,12 +9,17 @@ import Remediation
 /// changes nothing.
 public struct ActionRoutes: Sendable {
     let engine: RemediationEngine
-    let tokens: AccessTokens
+    /// The tokens in force when a request arrives (the file is re-read on SIGHUP).
+    let tokens: @Sendable () -> AccessTokens
     let bodyLimit: Int
 
     public init(engine: RemediationEngine, tokens: AccessTokens, bodyLimit: Int = 1 << 20) {
+        self.init(engine: engine, currentTokens: { tokens }, bodyLimit: bodyLimit)
+    }
+
+    public init(engine: RemediationEngine, currentTokens: @escaping @Sendable () -> AccessTokens, bodyLimit: Int) {
         self.engine = engine
-        self.tokens = tokens
+        self.tokens = currentTokens
         self.bodyLimit = bodyLimit
     }
 
@@ -135,7 +140,7 @@ public struct ActionRoutes: Sendable {
         else {
             throw APIFailure(status: .unauthorized, reason: "a bearer token is required", headers: challenge)
         }
-        guard let principal = tokens.authenticate(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        guard let principal = tokens().authenticate(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
         else {
             throw APIFailure(status: .unauthorized, reason: "the bearer token is not valid", headers: challenge)
         }

@@ -32,8 +32,11 @@ public final class RemediationEngine: Sendable {
         var order: [String] = []
     }
 
-    let policy: Policy
-    let decider: Decider
+    /// The policy and its decider, replaced together by `replacePolicy`; each use reads the pair in force.
+    private let rules: Mutex<(policy: Policy, decider: Decider)>
+    var policy: Policy { rules.withLock { $0.policy } }
+    var decider: Decider { rules.withLock { $0.decider } }
+    let identities: Set<String>
     let controller: any DomainController
     let inventory: @Sendable () -> Inventory
     let stateFile: StateFile
@@ -72,8 +75,8 @@ public final class RemediationEngine: Sendable {
         inventory: @escaping @Sendable () -> Inventory, telemetry: any RemediationTelemetry, logger: Logger,
         callTimeout: Duration, clock: @escaping @Sendable () -> Double, storage: EngineStorage
     ) throws {
-        self.policy = policy
-        decider = Decider(policy: policy, identities: Set(identities.map { $0.lowercased() }))
+        self.identities = Set(identities.map { $0.lowercased() })
+        rules = Mutex((policy, Decider(policy: policy, identities: self.identities)))
         self.controller = controller
         self.inventory = inventory
         self.telemetry = telemetry
@@ -104,6 +107,20 @@ public final class RemediationEngine: Sendable {
         // actions until the log can be written (`storageProblem`).
         _ = storageProblem()
         for record in interrupted { appendOutcome(record) }
+    }
+
+    /// Puts a new policy in force for decisions from now on (SIGHUP), keeping the safety state, the queue and
+    /// actions under way. Throws, changing nothing, when it names another state file or audit log: those are
+    /// open for the engine's lifetime.
+    public func replacePolicy(_ new: Policy) throws {
+        let current = policy
+        guard new.stateFile == current.stateFile, new.auditLog == current.auditLog else {
+            throw ConfigError(
+                line: 0, path: "policy",
+                message: "state_file and audit_log cannot change without a restart (in force: \(current.stateFile), "
+                    + "\(current.auditLog))")
+        }
+        rules.withLock { $0 = (new, Decider(policy: new, identities: identities)) }
     }
 
     /// Forwards a lifecycle event to actions waiting for it. Called on libvirt's event thread.

@@ -4,27 +4,6 @@ import NIOCore
 import NIOSSL
 import NIOTLS
 
-/// Wraps a child channel (HTTP/1.1 here) and puts a ``ClientSANGateHandler`` in front of its handlers. Inside a
-/// `TLSChannel` that is directly behind the TLS handler, so nothing reaches HTTP before the SAN check passes.
-struct ClientSANCheckingChannel<Base: ServerChildChannel>: ServerChildChannel {
-    typealias Value = Base.Value
-
-    let base: Base
-    let policy: ClientSANPolicy
-
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(ClientSANGateHandler(policy: self.policy, logger: logger))
-        }.flatMap {
-            self.base.setup(channel: channel, logger: logger)
-        }
-    }
-
-    func handle(value: Value, logger: Logger) async {
-        await self.base.handle(value: value, logger: logger)
-    }
-}
-
 /// Holds back decrypted data until the TLS handshake has completed, then admits the connection only if the
 /// (already chain-verified) client certificate carries an allowed SAN; otherwise closes it. Go rejects inside the
 /// handshake; here the handshake completes first, but no request is ever read from a rejected connection.
