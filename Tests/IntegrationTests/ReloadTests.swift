@@ -60,12 +60,12 @@ import Testing
         let matched = try #require(try reason("A"))
         #expect(matched != "no_matching_rule")
         let original = try String(contentsOfFile: fixture.policyPath, encoding: .utf8)
-        try original.replacingOccurrences(of: "action: start", with: "action: reboot").write(
+        try original.replacingOccurrences(of: "action: start", with: "action: restart").write(
             toFile: fixture.policyPath, atomically: true, encoding: .utf8)
         let failures = "kvm_agent_config_reload_failures_total{file=\"policy\"}"
         #expect(try await hangUp(agent, until: "the refusal counted") { try metric(agent, failures) ?? 0 >= 1 })
         #expect(try metric(agent, "kvm_agent_config_last_reload_successful{file=\"policy\"}") == 0)
-        #expect(agent.daemon.log.contains("must be start or shutdown"), "\(agent.daemon.log.suffix(2000))")
+        #expect(agent.daemon.log.contains("must be start, shutdown, reset or reboot"), "\(agent.daemon.log.suffix(2000))")
         #expect(try reason("A") == matched)
         // A valid policy is taken: the rule now answers alert B only.
         try original.replacingOccurrences(of: "alertname: A", with: "alertname: B").write(
