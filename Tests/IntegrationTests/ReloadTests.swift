@@ -65,7 +65,8 @@ import Testing
         let failures = "kvm_agent_config_reload_failures_total{file=\"policy\"}"
         #expect(try await hangUp(agent, until: "the refusal counted") { try metric(agent, failures) ?? 0 >= 1 })
         #expect(try metric(agent, "kvm_agent_config_last_reload_successful{file=\"policy\"}") == 0)
-        #expect(agent.daemon.log.contains("must be start, shutdown, reset or reboot"), "\(agent.daemon.log.suffix(2000))")
+        #expect(
+            agent.daemon.log.contains("must be start, shutdown, reset or reboot"), "\(agent.daemon.log.suffix(2000))")
         #expect(try reason("A") == matched)
         // A valid policy is taken: the rule now answers alert B only.
         try original.replacingOccurrences(of: "alertname: A", with: "alertname: B").write(
