@@ -134,6 +134,84 @@ struct RealLibvirtdTests {
         }
     }
 
+    /// A frozen guest costs the others nothing: from the first pass after one guest's qemu is stopped, every
+    /// other guest's statistics timestamp follows the one before within an interval and a second, and the
+    /// frozen one is marked timed out within one deadline of the pass that found it. Guests on both sides
+    /// of the frozen one in the bulk call's order (domains are asked in name order).
+    @Test func frozenGuestDoesNotAgeTheOthers() async throws {
+        let before = try Guest(.halted, purpose: "afrozen-before")
+        let frozen = try Guest(.halted, purpose: "frozen")
+        let after = try Guest(.halted, purpose: "zfrozen-after")
+        defer {
+            if let pid = try? RealLibvirtd.qemuPID(frozen.name) { kill(pid, SIGCONT) }
+            for guest in [before, frozen, after] { guest.remove() }
+        }
+        let libvirt = try RealLibvirtd.connect()
+        for guest in [before, frozen, after] { try guest.define(on: libvirt).create() }
+        let interval = 2.0
+        let timeout = 2.0
+        let healthy = [before.name, after.name]
+        try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(interval), timeout: .seconds(timeout)) {
+            client in
+            let (first, sampled) = try await client.scrape(until: { scrape in
+                [before.name, frozen.name, after.name].allSatisfy {
+                    scrape.value("kvm_domain_stats_timestamp_seconds", ["domain": $0]) != nil
+                }
+            })
+            try #require(sampled)
+            // Freeze right after a pass published, so that the next pass is the first to meet the frozen guest.
+            let (last, passed) = try await client.scrape(
+                until: { scrape in
+                    healthy.allSatisfy {
+                        scrape.value("kvm_domain_stats_timestamp_seconds", ["domain": $0])
+                            != first.value("kvm_domain_stats_timestamp_seconds", ["domain": $0])
+                    }
+                }, within: .seconds(2 * interval + timeout))
+            try #require(passed)
+            kill(try RealLibvirtd.qemuPID(frozen.name), SIGSTOP)
+            let frozenAt = Date().timeIntervalSince1970
+
+            var timestamps: [String: [Double]] = [:]
+            for name in healthy {
+                timestamps[name] = [try #require(last.value("kvm_domain_stats_timestamp_seconds", ["domain": name]))]
+            }
+            var markedAt: Double?
+            var oldest: [String: Double] = [:]
+            let end = frozenAt + 3 * interval + timeout
+            while Date().timeIntervalSince1970 < end {
+                let scrape = try await client.scrape()
+                let now = Date().timeIntervalSince1970
+                if markedAt == nil, scrape.value("kvm_domain_stats_timed_out", ["domain": frozen.name]) == 1 {
+                    markedAt = now
+                }
+                for name in healthy {
+                    if let t = scrape.value("kvm_domain_stats_timestamp_seconds", ["domain": name]),
+                        t != timestamps[name]?.last
+                    {
+                        timestamps[name, default: []].append(t)
+                    }
+                    oldest[name] = max(oldest[name] ?? 0, now - (timestamps[name]?.last ?? 0))
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            for name in healthy {
+                let series = timestamps[name] ?? []
+                let gaps = zip(series.dropFirst(), series).map { $0 - $1 }
+                print(
+                    "kvm-agent: \(name) timestamps after the freeze, gaps \(gaps.map { (($0 * 100).rounded() / 100) })")
+                #expect(series.count >= 3, "\(name) sampled \(series.count - 1) times after the freeze")
+                #expect(gaps.allSatisfy { $0 <= interval + 1 }, "\(name): gaps \(gaps)")
+                // The figures on show were never older than an interval and a second (and a scrape's own time).
+                #expect(
+                    (oldest[name] ?? .infinity) <= interval + 1.2, "\(name)'s figures were \(oldest[name] ?? 0) s old")
+            }
+            let marked = try #require(markedAt, "the frozen guest was never marked timed out")
+            print("kvm-agent: frozen guest marked timed out \(marked - frozenAt) s after the freeze")
+            // The first pass begins within an interval of the freeze; it marks the guest within one deadline.
+            #expect(marked - frozenAt <= interval + timeout + 1)
+        }
+    }
+
     /// libvirtd killed with SIGKILL and started again 5 s later: the agent reports the loss, reconnects within
     /// 5 s of the restart, registers its event callbacks again and counts the next event.
     @Test func reconnectsAfterLibvirtdIsKilled() async throws {
