@@ -212,6 +212,73 @@ struct RealLibvirtdTests {
         }
     }
 
+    /// What `virsh vcpuinfo` shows (physical CPU, state, affinity) is what the agent exports, also after a
+    /// vCPU is pinned live: each vCPU's figures come from a `virDomainGetVcpus` sized to the domain's vCPUs.
+    @Test func vcpuinfoMatchesVirshAfterLivePinning() async throws {
+        let guest = try Guest(.halted, purpose: "vcpuinfo")
+        defer { guest.remove() }
+        let libvirt = try RealLibvirtd.connect()
+        let xml = guest.xml.replacingOccurrences(
+            of: "<vcpu placement='static'>1</vcpu>", with: "<vcpu placement='static'>2</vcpu>")
+        try #require(xml != guest.xml)
+        try libvirt.define(xml: xml).create()
+        let hostCPUs = try libvirt.nodeInfo().cpus
+        let pin = try run(
+            "/usr/bin/virsh", ["-c", RealLibvirtd.uri, "vcpupin", guest.name, "1", "\(hostCPUs - 1)", "--live"])
+        try #require(pin.status == 0, "virsh vcpupin: \(pin.output)")
+
+        /// vCPU number to (physical CPU, state, affinity) as `virsh vcpuinfo` prints them.
+        @Sendable func virsh() throws -> [String: (cpu: Double, state: String, affinity: Set<Int>)] {
+            let result = try run("/usr/bin/virsh", ["-c", RealLibvirtd.uri, "vcpuinfo", guest.name])
+            var vcpus: [String: (cpu: Double, state: String, affinity: Set<Int>)] = [:]
+            for block in result.output.components(separatedBy: "\n\n") {
+                var fields: [String: String] = [:]
+                for line in block.split(separator: "\n") {
+                    let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                    if parts.count == 2 { fields[parts[0]] = parts[1] }
+                }
+                guard let number = fields["VCPU"], let cpu = fields["CPU"].flatMap(Double.init),
+                    let state = fields["State"], let map = fields["CPU Affinity"]
+                else { continue }
+                vcpus[number] = (cpu, state, Set(map.enumerated().filter { $0.element == "y" }.map(\.offset)))
+            }
+            return vcpus
+        }
+        @Sendable func cpus(_ list: String) -> Set<Int> {
+            Set(
+                list.split(separator: ",").flatMap { range -> [Int] in
+                    let ends = range.split(separator: "-").compactMap { Int($0) }
+                    guard let low = ends.first, let high = ends.last, low <= high else { return [] }
+                    return Array(low...high)
+                })
+        }
+
+        try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(1)) { client in
+            var mismatch = "never compared"
+            let (_, matched) = try await client.scrape(
+                until: { scrape in
+                    guard let expected = try? virsh(), expected.count == 2 else { return false }
+                    for (number, want) in expected {
+                        let labels = ["domain": guest.name, "vcpu": number]
+                        let cpu = scrape.value("kvm_domain_vcpu_physical_cpu", labels)
+                        let state = scrape.series("kvm_domain_vcpu_state").first {
+                            $0.labels["domain"] == guest.name && $0.labels["vcpu"] == number && $0.value == 1
+                        }?.labels["state"]
+                        let affinity = scrape.series("kvm_domain_vcpu_affinity_info").first {
+                            $0.labels["domain"] == guest.name && $0.labels["vcpu"] == number
+                        }?.labels["cpus"].map(cpus)
+                        guard cpu == want.cpu, state == want.state, affinity == want.affinity else {
+                            mismatch =
+                                "vCPU \(number): agent \(String(describing: (cpu, state, affinity))), virsh \(want)"
+                            return false
+                        }
+                    }
+                    return true
+                }, within: .seconds(20))
+            #expect(matched, "\(mismatch)")
+        }
+    }
+
     /// libvirtd killed with SIGKILL and started again 5 s later: the agent reports the loss, reconnects within
     /// 5 s of the restart, registers its event callbacks again and counts the next event.
     @Test func reconnectsAfterLibvirtdIsKilled() async throws {

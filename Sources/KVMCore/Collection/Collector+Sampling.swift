@@ -80,7 +80,8 @@ extension Collector {
         guard let record else { return (ref, .timedOut) }
         do {
             let stats = try await complete(ref, record, config: config)
-            let vcpus = try await call("vcpuinfo", key: ref.uuid) { try await $0.vcpuInfo(ref) }
+            let maximum = (stats.vcpusMaximum ?? config?.vcpusMaximum).flatMap { Int(exactly: $0) }
+            let vcpus = try await call("vcpuinfo", key: ref.uuid) { try await $0.vcpuInfo(ref, maximumVCPUs: maximum) }
             return (ref, .sampled(stats, vcpus))
         } catch is DeadlineExceeded {
             return (ref, .timedOut)
