@@ -3,14 +3,17 @@
  * around them, so that the agent's own cost can be told apart from libvirt's (client library + libvirtd).
  *
  * A pass, as the agent makes it (Sources/KVMCore/Collection, Sources/LibvirtHypervisor):
- *   control connection: virConnectListAllDomains, then virDomainListGetStats(state) over all of them;
+ *   control connection: virConnectGetAllDomainStats(state): every domain and its state in one call;
  *   stats connection:   virDomainListGetStats over the running ones with the agent's groups, NOWAIT;
- *   control connection: virDomainGetVcpus for each running domain (buffer for 1024 vCPUs, as the agent);
+ *   control connection: virDomainGetVcpus for each running domain (buffer for the domain's vcpu.maximum
+ *                       from the bulk answer, as the agent);
  *   control connection: the storage pools and networks (see storage()).
  *
  * Usage: floor PASSES LIBVIRTD_PID [GROUPS]
  *   GROUPS: comma-separated subset of state,cpu-total,balloon,vcpu,interface,block,vcpuinfo,storage
- *           (default: all; "vcpuinfo" is the per-domain virDomainGetVcpus, "storage" the pools and networks).
+ *           (default: all; "vcpuinfo" is the per-domain virDomainGetVcpus, "storage" the pools and networks),
+ *           and "before13" for the pass before issue 13: virConnectListAllDomains then virDomainListGetStats
+ *           (state) over the list, and virDomainGetVcpus with a buffer for 1024 vCPUs.
  * Prints one line: passes, client CPU ms per pass, libvirtd CPU ms per pass, running domains.
  * Build: gcc -O2 -o floor floor.c -lvirt
  */
@@ -109,16 +112,35 @@ static int storage(virConnectPtr control) {
     return 0;
 }
 
+/* vcpu.maximum of the bulk answer, by domain UUID, for sizing virDomainGetVcpus's buffer as the agent does. */
+static unsigned char maximum_uuid[4096][VIR_UUID_BUFLEN];
+static unsigned int maximum_vcpus[4096];
+static int maximums;
+
+static int vcpu_buffer(virDomainPtr domain, int before) {
+    unsigned char uuid[VIR_UUID_BUFLEN];
+    if (before || virDomainGetUUID(domain, uuid) < 0) return MAX_VCPUS;
+    for (int i = 0; i < maximums; i++)
+        if (memcmp(maximum_uuid[i], uuid, VIR_UUID_BUFLEN) == 0 && maximum_vcpus[i] > 0) return maximum_vcpus[i];
+    return MAX_VCPUS;
+}
+
 /* One pass; returns 0, or -1 on a libvirt error. With `lookup`, fills `running` first. */
 static int pass(virConnectPtr control, virConnectPtr stats, unsigned int groups, int vcpuinfo, int with_storage, int cpus,
-                int lookup) {
-    virDomainPtr *all = NULL;
-    int count = virConnectListAllDomains(control, &all, 0);
-    if (count < 0) return -1;
-    virDomainPtr *list = calloc(count + 1, sizeof *list);
-    memcpy(list, all, count * sizeof *list);
+                int lookup, int before) {
+    virDomainPtr *all = NULL, *list = NULL;
+    int count = 0, records;
     virDomainStatsRecordPtr *states = NULL;
-    int records = virDomainListGetStats(list, VIR_DOMAIN_STATS_STATE, &states, VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
+    if (before) {
+        count = virConnectListAllDomains(control, &all, 0);
+        if (count < 0) return -1;
+        list = calloc(count + 1, sizeof *list);
+        memcpy(list, all, count * sizeof *list);
+        records = virDomainListGetStats(list, VIR_DOMAIN_STATS_STATE, &states, VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
+    } else {
+        records = virConnectGetAllDomainStats(control, VIR_DOMAIN_STATS_STATE, &states,
+                                              VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
+    }
     if (records < 0) return -1;
     for (int i = 0; lookup && i < records; i++) {
         if (!is_running(states[i]) || active == 4096) continue;
@@ -129,7 +151,15 @@ static int pass(virConnectPtr control, virConnectPtr stats, unsigned int groups,
     }
     if (groups && active > 0) {
         virDomainStatsRecordPtr *values = NULL;
-        if (virDomainListGetStats(running, groups, &values, VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT) < 0) return -1;
+        int got = virDomainListGetStats(running, groups, &values, VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
+        if (got < 0) return -1;
+        maximums = 0;
+        for (int i = 0; i < got && maximums < 4096; i++) {
+            unsigned int maximum = 0;
+            virTypedParamsGetUInt(values[i]->params, values[i]->nparams, "vcpu.maximum", &maximum);
+            virDomainGetUUID(values[i]->dom, maximum_uuid[maximums]);
+            maximum_vcpus[maximums++] = maximum;
+        }
         virDomainStatsRecordListFree(values);
     }
     if (vcpuinfo) {
@@ -137,7 +167,8 @@ static int pass(virConnectPtr control, virConnectPtr stats, unsigned int groups,
         virVcpuInfoPtr infos = calloc(MAX_VCPUS, sizeof *infos);
         unsigned char *maps = calloc(MAX_VCPUS, maplen);
         for (int i = 0; i < records; i++)
-            if (is_running(states[i])) virDomainGetVcpus(states[i]->dom, infos, MAX_VCPUS, maps, maplen);
+            if (is_running(states[i]))
+                virDomainGetVcpus(states[i]->dom, infos, vcpu_buffer(states[i]->dom, before), maps, maplen);
         free(infos);
         free(maps);
     }
@@ -162,10 +193,11 @@ int main(int argc, char **argv) {
     int cpus = virNodeGetCPUMap(control, NULL, NULL, 0);
     unsigned int groups = stats_groups(list);
     int vcpuinfo = wants(list, "vcpuinfo"), with_storage = wants(list, "storage");
-    if (pass(control, stats, groups, vcpuinfo, with_storage, cpus, 1) < 0) return 1; /* warm-up, and the lookups */
+    int before = list && wants(list, "before13");
+    if (pass(control, stats, groups, vcpuinfo, with_storage, cpus, 1, before) < 0) return 1; /* warm-up, and the lookups */
     double own = own_cpu_seconds(), daemon_cpu = process_cpu_seconds(daemon);
     for (int i = 0; i < passes; i++)
-        if (pass(control, stats, groups, vcpuinfo, with_storage, cpus, 0) < 0) return 1;
+        if (pass(control, stats, groups, vcpuinfo, with_storage, cpus, 0, before) < 0) return 1;
     own = own_cpu_seconds() - own;
     daemon_cpu = process_cpu_seconds(daemon) - daemon_cpu;
     printf("%d %.3f %.3f %d\n", passes, own * 1000 / passes, daemon_cpu * 1000 / passes, active);

@@ -129,21 +129,20 @@ public final class LibvirtHypervisor: Hypervisor {
         return types
     }
 
-    /// `virsh list --all`: all domains, then their states in one bulk `state` request. This runs on the
-    /// control connection, which carries no call that can hang on a qemu monitor, so the bulk request is
-    /// never queued behind stuck calls; a domain missing from its answer is asked on its own.
+    /// `virsh list --all`: every domain with its state, in one bulk `state` request over all domains (one
+    /// round trip; no listing call before it). This runs on the control connection, which carries no call
+    /// that can hang on a qemu monitor, so the request is never queued behind stuck calls; a record without
+    /// a state is asked on its own.
     public func listDomains() async throws -> [DomainSummary] {
         let session = try current()
         let connection = session.control
         let (domains, summaries) = try await blocking { () -> ([Domain], [DomainSummary]) in
-            let domains = try connection.allDomains()
-            let records = try connection.stats(groups: .state, domains: domains)
-            let states = Dictionary(records.map { ($0.uuid, $0.values) }, uniquingKeysWith: { a, _ in a })
+            let listed = try connection.allDomainsWithStats(groups: .state)
             var summaries: [DomainSummary] = []
-            for domain in domains {
+            for (domain, record) in listed {
                 let ref = DomainRef(uuid: domain.uuid, name: domain.name)
-                if let values = states[domain.uuid], case .int(let state)? = values["state.state"] {
-                    let reason: Int? = if case .int(let r)? = values["state.reason"] { Int(r) } else { nil }
+                if case .int(let state)? = record.values["state.state"] {
+                    let reason: Int? = if case .int(let r)? = record.values["state.reason"] { Int(r) } else { nil }
                     summaries.append(
                         DomainSummary(ref: ref, state: DomainState(code: Int(state)), reasonCode: reason ?? 0))
                     continue
@@ -156,7 +155,7 @@ public final class LibvirtHypervisor: Hypervisor {
                     continue  // undefined between the two calls
                 }
             }
-            return (domains, summaries)
+            return (listed.map(\.0), summaries)
         }
         adopt(listed: domains, lookedUpIn: session.generation)
         return summaries
@@ -260,15 +259,24 @@ public final class LibvirtHypervisor: Hypervisor {
     /// On the control connection: `virDomainGetVcpus` reads /proc and needs no job, so it cannot hang on a
     /// monitor, and it stays clear of the stats connection's request slots when those are taken.
     public func vcpuInfo(_ ref: DomainRef) async throws -> [VCPUInfo] {
+        try await vcpuInfo(ref, maximumVCPUs: nil)
+    }
+
+    public func vcpuInfo(_ ref: DomainRef, maximumVCPUs: Int?) async throws -> [VCPUInfo] {
         let hostCPUs = try current().hostCPUs
         let domain = try await controlHandle(ref)
-        let vcpus = try await blocking { try domain.vcpus(hostCPUs: hostCPUs) }
+        // libvirt answers for at most the domain's maximum vCPUs; a larger buffer only costs it work.
+        let maximum = maximumVCPUs.map { min(max($0, 1), Self.vcpuBufferLimit) } ?? Self.vcpuBufferLimit
+        let vcpus = try await blocking { try domain.vcpus(hostCPUs: hostCPUs, maximumVCPUs: maximum) }
         return vcpus.map {
             VCPUInfo(
                 number: $0.number, state: VCPUInfo.State(rawValue: $0.state) ?? .offline,
                 cpuTimeSeconds: Double($0.cpuTimeNanoseconds) / 1e9, physicalCPU: $0.physicalCPU, affinity: $0.affinity)
         }
     }
+
+    /// The most vCPUs asked for when the domain's maximum is not known.
+    static let vcpuBufferLimit = 1024
 
     public func setMemoryStatsPeriod(_ ref: DomainRef, seconds: Int) async throws {
         let domain = try await controlHandle(ref)

@@ -7,6 +7,7 @@ enum Entry {
     @MainActor
     static func main() async {
         quietLibdispatch()
+        limitMallocArenas()
         await KVMAgentCommand.main()
     }
 
@@ -20,5 +21,17 @@ enum Entry {
     /// reports of its own or a client's bugs; an operator who sets `LIBDISPATCH_LOG` (syslog, stderr) keeps them.
     static func quietLibdispatch() {
         setenv("LIBDISPATCH_LOG", "NO", 0)
+    }
+
+    /// glibc gives threads that allocate at once heaps of their own ("arenas"), up to eight per core, and keeps
+    /// what each one freed for reuse. The agent's allocations are small and its threads many (event loops,
+    /// libvirt calls, Dispatch): with the default, 15 arenas and 18.0 MB of anonymous memory at 100
+    /// guests; with two, 13.8 MB (docs/benchmarks.md, issue 13). Set before the first threads start; an operator's
+    /// `MALLOC_ARENA_MAX` wins. Looked up at run time, as `malloc_trim` is: Swift's Glibc leaves out malloc.h.
+    static func limitMallocArenas() {
+        guard getenv("MALLOC_ARENA_MAX") == nil, let symbol = dlsym(dlopen(nil, RTLD_NOW), "mallopt") else { return }
+        let mallopt = unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32) -> Int32).self)
+        let arenaMaximum: Int32 = -8  // M_ARENA_MAX
+        _ = mallopt(arenaMaximum, 2)
     }
 }

@@ -134,6 +134,151 @@ struct RealLibvirtdTests {
         }
     }
 
+    /// A frozen guest costs the others nothing: from the first pass after one guest's qemu is stopped, every
+    /// other guest's statistics timestamp follows the one before within an interval and a second, and the
+    /// frozen one is marked timed out within one deadline of the pass that found it. Guests on both sides
+    /// of the frozen one in the bulk call's order (domains are asked in name order).
+    @Test func frozenGuestDoesNotAgeTheOthers() async throws {
+        let before = try Guest(.halted, purpose: "afrozen-before")
+        let frozen = try Guest(.halted, purpose: "frozen")
+        let after = try Guest(.halted, purpose: "zfrozen-after")
+        defer {
+            if let pid = try? RealLibvirtd.qemuPID(frozen.name) { kill(pid, SIGCONT) }
+            for guest in [before, frozen, after] { guest.remove() }
+        }
+        let libvirt = try RealLibvirtd.connect()
+        for guest in [before, frozen, after] { try guest.define(on: libvirt).create() }
+        let interval = 2.0
+        let timeout = 2.0
+        let healthy = [before.name, after.name]
+        try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(interval), timeout: .seconds(timeout)) {
+            client in
+            let (first, sampled) = try await client.scrape(until: { scrape in
+                [before.name, frozen.name, after.name].allSatisfy {
+                    scrape.value("kvm_domain_stats_timestamp_seconds", ["domain": $0]) != nil
+                }
+            })
+            try #require(sampled)
+            // Freeze right after a pass published, so that the next pass is the first to meet the frozen guest.
+            let (last, passed) = try await client.scrape(
+                until: { scrape in
+                    healthy.allSatisfy {
+                        scrape.value("kvm_domain_stats_timestamp_seconds", ["domain": $0])
+                            != first.value("kvm_domain_stats_timestamp_seconds", ["domain": $0])
+                    }
+                }, within: .seconds(2 * interval + timeout))
+            try #require(passed)
+            kill(try RealLibvirtd.qemuPID(frozen.name), SIGSTOP)
+            let frozenAt = Date().timeIntervalSince1970
+
+            var timestamps: [String: [Double]] = [:]
+            for name in healthy {
+                timestamps[name] = [try #require(last.value("kvm_domain_stats_timestamp_seconds", ["domain": name]))]
+            }
+            var markedAt: Double?
+            var oldest: [String: Double] = [:]
+            let end = frozenAt + 3 * interval + timeout
+            while Date().timeIntervalSince1970 < end {
+                let scrape = try await client.scrape()
+                let now = Date().timeIntervalSince1970
+                if markedAt == nil, scrape.value("kvm_domain_stats_timed_out", ["domain": frozen.name]) == 1 {
+                    markedAt = now
+                }
+                for name in healthy {
+                    if let t = scrape.value("kvm_domain_stats_timestamp_seconds", ["domain": name]),
+                        t != timestamps[name]?.last
+                    {
+                        timestamps[name, default: []].append(t)
+                    }
+                    oldest[name] = max(oldest[name] ?? 0, now - (timestamps[name]?.last ?? 0))
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            for name in healthy {
+                let series = timestamps[name] ?? []
+                let gaps = zip(series.dropFirst(), series).map { $0 - $1 }
+                print(
+                    "kvm-agent: \(name) timestamps after the freeze, gaps \(gaps.map { (($0 * 100).rounded() / 100) })")
+                #expect(series.count >= 3, "\(name) sampled \(series.count - 1) times after the freeze")
+                #expect(gaps.allSatisfy { $0 <= interval + 1 }, "\(name): gaps \(gaps)")
+                // The figures on show were never older than an interval and a second (and a scrape's own time).
+                #expect(
+                    (oldest[name] ?? .infinity) <= interval + 1.2, "\(name)'s figures were \(oldest[name] ?? 0) s old")
+            }
+            let marked = try #require(markedAt, "the frozen guest was never marked timed out")
+            print("kvm-agent: frozen guest marked timed out \(marked - frozenAt) s after the freeze")
+            // The first pass begins within an interval of the freeze; it marks the guest within one deadline.
+            #expect(marked - frozenAt <= interval + timeout + 1)
+        }
+    }
+
+    /// What `virsh vcpuinfo` shows (physical CPU, state, affinity) is what the agent exports, also after a
+    /// vCPU is pinned live: each vCPU's figures come from a `virDomainGetVcpus` sized to the domain's vCPUs.
+    @Test func vcpuinfoMatchesVirshAfterLivePinning() async throws {
+        let guest = try Guest(.halted, purpose: "vcpuinfo")
+        defer { guest.remove() }
+        let libvirt = try RealLibvirtd.connect()
+        let xml = guest.xml.replacingOccurrences(
+            of: "<vcpu placement='static'>1</vcpu>", with: "<vcpu placement='static'>2</vcpu>")
+        try #require(xml != guest.xml)
+        try libvirt.define(xml: xml).create()
+        let hostCPUs = try libvirt.nodeInfo().cpus
+        let pin = try run(
+            "/usr/bin/virsh", ["-c", RealLibvirtd.uri, "vcpupin", guest.name, "1", "\(hostCPUs - 1)", "--live"])
+        try #require(pin.status == 0, "virsh vcpupin: \(pin.output)")
+
+        /// vCPU number to (physical CPU, state, affinity) as `virsh vcpuinfo` prints them.
+        @Sendable func virsh() throws -> [String: (cpu: Double, state: String, affinity: Set<Int>)] {
+            let result = try run("/usr/bin/virsh", ["-c", RealLibvirtd.uri, "vcpuinfo", guest.name])
+            var vcpus: [String: (cpu: Double, state: String, affinity: Set<Int>)] = [:]
+            for block in result.output.components(separatedBy: "\n\n") {
+                var fields: [String: String] = [:]
+                for line in block.split(separator: "\n") {
+                    let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                    if parts.count == 2 { fields[parts[0]] = parts[1] }
+                }
+                guard let number = fields["VCPU"], let cpu = fields["CPU"].flatMap(Double.init),
+                    let state = fields["State"], let map = fields["CPU Affinity"]
+                else { continue }
+                vcpus[number] = (cpu, state, Set(map.enumerated().filter { $0.element == "y" }.map(\.offset)))
+            }
+            return vcpus
+        }
+        @Sendable func cpus(_ list: String) -> Set<Int> {
+            Set(
+                list.split(separator: ",").flatMap { range -> [Int] in
+                    let ends = range.split(separator: "-").compactMap { Int($0) }
+                    guard let low = ends.first, let high = ends.last, low <= high else { return [] }
+                    return Array(low...high)
+                })
+        }
+
+        try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(1)) { client in
+            var mismatch = "never compared"
+            let (_, matched) = try await client.scrape(
+                until: { scrape in
+                    guard let expected = try? virsh(), expected.count == 2 else { return false }
+                    for (number, want) in expected {
+                        let labels = ["domain": guest.name, "vcpu": number]
+                        let cpu = scrape.value("kvm_domain_vcpu_physical_cpu", labels)
+                        let state = scrape.series("kvm_domain_vcpu_state").first {
+                            $0.labels["domain"] == guest.name && $0.labels["vcpu"] == number && $0.value == 1
+                        }?.labels["state"]
+                        let affinity = scrape.series("kvm_domain_vcpu_affinity_info").first {
+                            $0.labels["domain"] == guest.name && $0.labels["vcpu"] == number
+                        }?.labels["cpus"].map(cpus)
+                        guard cpu == want.cpu, state == want.state, affinity == want.affinity else {
+                            mismatch =
+                                "vCPU \(number): agent \(String(describing: (cpu, state, affinity))), virsh \(want)"
+                            return false
+                        }
+                    }
+                    return true
+                }, within: .seconds(20))
+            #expect(matched, "\(mismatch)")
+        }
+    }
+
     /// libvirtd killed with SIGKILL and started again 5 s later: the agent reports the loss, reconnects within
     /// 5 s of the restart, registers its event callbacks again and counts the next event.
     @Test func reconnectsAfterLibvirtdIsKilled() async throws {

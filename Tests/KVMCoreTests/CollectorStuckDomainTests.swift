@@ -76,6 +76,41 @@ import Testing
         #expect(await h.settled())
     }
 
+    /// The pass after a domain hangs publishes the others' figures long before the hung one's deadline,
+    /// and marks that one timed out within one deadline of the pass's first statistics call.
+    @Test(arguments: FakeHypervisor.BulkWhenHung.allCases)
+    func healthyFiguresDoNotWaitForTheHungDomainsDeadline(bulk: FakeHypervisor.BulkWhenHung) async throws {
+        let timeout = Duration.seconds(4)
+        let h = CollectorHarness([alpha, bravo, charlie], timeout: timeout)
+        h.fake.setBulkWhenHung(bulk)
+        #expect(await h.collectOnce() == .success)
+        h.fake.hang(bravo.ref)
+        for domain in [alpha, charlie] {
+            h.fake.modify(domain.ref) { $0.record = Fixtures.fullRecord(cpuSeconds: 30) }
+        }
+        let collector = h.collector
+        let started = ContinuousClock.now
+        let pass = Task { await collector.collectOnce() }
+        let store = h.store
+        let healthy = [alpha.ref.uuid, charlie.ref.uuid]
+        let fresh = await eventually(within: timeout) {
+            healthy.allSatisfy { store.snapshot().domains[$0]?.stats?.cpuTimeSeconds == 30 }
+        }
+        let published = ContinuousClock.now - started
+        #expect(fresh)
+        // Two bulk attempts a quarter of the deadline apart at most, then the calls of each domain.
+        #expect(published < timeout * 0.75, "healthy figures published after \(published)")
+
+        #expect(await pass.value == .partial)
+        let passTook = ContinuousClock.now - started
+        // The pass itself waited for bravo's deadline, long after the others' figures were out.
+        #expect(passTook > published + timeout / 4, "published after \(published), the pass took \(passTook)")
+        #expect(passTook < timeout + .seconds(1), "the pass took \(passTook)")
+        #expect(h.entry(bravo.ref)?.statsTimedOut == true)
+        h.fake.release(bravo.ref)
+        #expect(await h.settled())
+    }
+
     @Test func domainHungFromTheFirstPassGetsNoFurtherCalls() async throws {
         let h = CollectorHarness([alpha, bravo])
         h.fake.hang(bravo.ref)

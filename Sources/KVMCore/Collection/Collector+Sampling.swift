@@ -11,28 +11,90 @@ extension Collector {
     }
 
     /// Samples counters and vcpuinfo of `domains`; returns how many could not be sampled.
+    ///
+    /// The figures of every domain the bulk call answered in full are published together first; a domain
+    /// that needs a call of its own is published when that returns. Such a call waits for the domain's job
+    /// and may hang until the deadline: the others' figures do not wait for it. Every statistics call of a
+    /// pass ends within one deadline of its first, so a domain that hangs is marked timed out by then.
     func sample(_ domains: [DomainRef]) async -> Int {
         guard !domains.isEmpty else { return 0 }
-        let eligible = domains.filter { !isStuck($0.uuid) }
+        let deadline = ContinuousClock.now + options.timeout
         let snapshot = store.snapshot()
         let suspects = Set(snapshot.domains.values.filter(\.statsTimedOut).map(\.ref.uuid))
-        let records = await bulkRecords(eligible, suspects: suspects)
         let configs = snapshot.domains.mapValues(\.config)
-        let outcomes = await concurrentMap(domains, limit: options.concurrency) { ref -> (DomainRef, Outcome) in
-            guard let params = records[ref.uuid] else { return (ref, .timedOut) }
-            do {
-                let stats = try await self.complete(ref, params, config: configs[ref.uuid] ?? nil)
-                let vcpus =
-                    self.options.collectors.contains(.vcpuinfo)
-                    ? try await self.call("vcpuinfo", key: ref.uuid) { try await $0.vcpuInfo(ref) } : []
-                return (ref, .sampled(stats, vcpus))
-            } catch is DeadlineExceeded {
-                return (ref, .timedOut)
-            } catch {
-                self.logger.debug("sampling failed", metadata: ["domain": "\(ref.name)", "error": "\(error)"])
-                return (ref, .failed)
-            }
+        let stuck = Set(domains.map(\.uuid).filter { isStuck($0) })
+        // A domain that timed out last time is asked on its own: in the bulk call it could hold up all others.
+        let records = await bulkRecords(
+            domains.filter { !stuck.contains($0.uuid) && !suspects.contains($0.uuid) }, deadline: deadline)
+
+        let answered = domains.filter { records[$0.uuid] != nil }
+        var outcomes = await concurrentMap(answered, limit: options.concurrency) { ref -> (DomainRef, Outcome) in
+            await self.outcome(of: ref, record: records[ref.uuid], config: configs[ref.uuid] ?? nil)
         }
+        outcomes += domains.filter { stuck.contains($0.uuid) }.map { ($0, Outcome.timedOut) }
+        publish(outcomes)
+
+        // Calls that overrun hold one of the few requests libvirtd serves per client at once
+        // (max_client_requests, 5 by default); past the cap, domains that timed out last time are not asked
+        // again, so that the healthy ones always have a slot.
+        let alone = domains.filter { records[$0.uuid] == nil && !stuck.contains($0.uuid) }
+        outcomes += await concurrentMap(alone, limit: options.concurrency) { ref -> (DomainRef, Outcome) in
+            let outcome: (DomainRef, Outcome)
+            if suspects.contains(ref.uuid) && self.abandonedCallsAtCap {
+                outcome = (ref, .timedOut)
+            } else {
+                outcome = await self.sampleAlone(ref, config: configs[ref.uuid] ?? nil, deadline: deadline)
+            }
+            self.publish([outcome])
+            return outcome
+        }
+
+        let timedOut = Set(outcomes.filter { if case .timedOut = $0.1 { true } else { false } }.map(\.0.name))
+        reportTimedOut(timedOut, among: Set(domains.map(\.name)))
+        return outcomes.filter { if case .sampled = $0.1 { false } else { true } }.count
+    }
+
+    /// A domain's own statistics call, waiting for its job until what is left of the pass's deadline.
+    private func sampleAlone(_ ref: DomainRef, config: DomainConfig?, deadline: ContinuousClock.Instant) async
+        -> (DomainRef, Outcome)
+    {
+        let groups = options.statsGroups
+        let left = max(deadline - ContinuousClock.now, options.timeout / 4)
+        do {
+            let record = try await call("domain stats", key: ref.uuid, timeout: left) {
+                try await $0.domainStats(ref, groups: groups)
+            }
+            return await outcome(of: ref, record: record, config: config)
+        } catch is DeadlineExceeded {
+            return (ref, .timedOut)
+        } catch {
+            logger.debug("domain stats failed", metadata: ["domain": "\(ref.name)", "error": "\(error)"])
+            return (ref, .failed)
+        }
+    }
+
+    /// Completes a domain's record and adds its vcpuinfo.
+    private func outcome(of ref: DomainRef, record: [String: StatValue]?, config: DomainConfig?) async
+        -> (DomainRef, Outcome)
+    {
+        guard let record else { return (ref, .timedOut) }
+        do {
+            let stats = try await complete(ref, record, config: config)
+            let maximum = (stats.vcpusMaximum ?? config?.vcpusMaximum).flatMap { Int(exactly: $0) }
+            let vcpus =
+                options.collectors.contains(.vcpuinfo)
+                ? try await call("vcpuinfo", key: ref.uuid) { try await $0.vcpuInfo(ref, maximumVCPUs: maximum) } : []
+            return (ref, .sampled(stats, vcpus))
+        } catch is DeadlineExceeded {
+            return (ref, .timedOut)
+        } catch {
+            logger.debug("sampling failed", metadata: ["domain": "\(ref.name)", "error": "\(error)"])
+            return (ref, .failed)
+        }
+    }
+
+    private func publish(_ outcomes: [(DomainRef, Outcome)]) {
+        guard !outcomes.isEmpty else { return }
         let now = Date().timeIntervalSince1970
         store.update { inventory in
             for (ref, outcome) in outcomes {
@@ -51,9 +113,6 @@ extension Collector {
                 inventory.domains[ref.uuid] = entry
             }
         }
-        let timedOut = Set(outcomes.filter { if case .timedOut = $0.1 { true } else { false } }.map(\.0.name))
-        reportTimedOut(timedOut, among: Set(domains.map(\.name)))
-        return outcomes.filter { if case .sampled = $0.1 { false } else { true } }.count
     }
 
     /// Logs a warning when the set of domains that do not answer changes, not on every pass while it stays.
@@ -72,43 +131,43 @@ extension Collector {
         }
     }
 
-    /// One no-wait bulk call for all, then one waiting call for each domain the bulk call skipped or had to
-    /// answer without its job. If the bulk call overruns (one stuck domain holds it up) or an earlier one is
-    /// still stuck, every domain gets its own call, so that the others keep fresh figures.
-    private func bulkRecords(_ domains: [DomainRef], suspects: Set<String>) async -> [String: [String: StatValue]] {
+    /// The records of one no-wait bulk call for all, keeping only those with every figure; a domain left
+    /// out (its job was held) or answered without the figures that need its job is asked on its own.
+    ///
+    /// A bulk call that is not back within the hedge delay is left running and a second one is made: the
+    /// first holds the job of the domain it is stuck on, so the second skips that domain and answers for
+    /// the others. If neither is back within another delay, every domain is asked on its own.
+    private func bulkRecords(_ domains: [DomainRef], deadline: ContinuousClock.Instant) async
+        -> [String: [String: StatValue]]
+    {
         guard !domains.isEmpty else { return [:] }
         let groups = options.statsGroups
-        let decoder = BulkStatsDecoder()
-        var records: [String: [String: StatValue]] = [:]
-        if !isStuck(Self.bulkKey) {
+        let bulk = await firstAnswer(attempts: 2, every: hedgeDelay()) { attempt in
+            let began = ContinuousClock.now
             do {
-                let bulk = try await call("bulk stats", key: Self.bulkKey) {
+                let records = try await self.call("bulk stats", key: Self.bulkKey, timeout: deadline - began) {
                     try await $0.bulkStats(domains, groups: groups)
                 }
-                for (ref, params) in bulk where !decoder.lacksJobFigures(params) { records[ref.uuid] = params }
+                self.lastBulkDuration.withLock { $0 = ContinuousClock.now - began }
+                return records
             } catch {
-                logger.info("bulk stats failed, sampling per domain", metadata: ["error": "\(error)"])
+                self.logger.info(
+                    "bulk stats failed, sampling per domain", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                return nil
             }
         }
-        // Calls that overrun hold one of the few requests libvirtd serves per client at once
-        // (max_client_requests, 5 by default); past the cap, domains that timed out last time are not asked
-        // again, so that the healthy ones always have a slot.
-        let missing = domains.filter { records[$0.uuid] == nil }
-        let perDomain = await concurrentMap(missing, limit: options.concurrency) {
-            ref -> (String, [String: StatValue]?) in
-            if suspects.contains(ref.uuid) && self.abandonedCallsAtCap { return (ref.uuid, nil) }
-            do {
-                return (
-                    ref.uuid,
-                    try await self.call("domain stats", key: ref.uuid) { try await $0.domainStats(ref, groups: groups) }
-                )
-            } catch {
-                self.logger.debug("domain stats failed", metadata: ["domain": "\(ref.name)", "error": "\(error)"])
-                return (ref.uuid, nil)
-            }
-        }
-        for (uuid, params) in perDomain { records[uuid] = params }
+        let decoder = BulkStatsDecoder()
+        var records: [String: [String: StatValue]] = [:]
+        for (ref, params) in bulk ?? [:] where !decoder.lacksJobFigures(params) { records[ref.uuid] = params }
         return records
+    }
+
+    /// How long a pass waits for a bulk call before making another: half as long again as the last one
+    /// took, at least 200 ms, at most a quarter of the deadline so that both attempts and the calls of each
+    /// domain still fit in it.
+    private func hedgeDelay() -> Duration {
+        let last = lastBulkDuration.withLock { $0 } ?? .zero
+        return min(options.timeout / 4, max(.milliseconds(200), last * 1.5))
     }
 
     /// Decodes a bulk record and fills the groups the driver left out with per-domain calls.

@@ -85,6 +85,8 @@ public final class Collector: Sendable {
     let storageFailing = Mutex<Set<String>>([])
     /// Domains the balloon period could not be set on, so that the log tells it once, not every pass.
     let balloonPeriodRefused = Mutex<Set<String>>([])
+    /// How long the last bulk statistics call took; how long a pass waits for one before asking again.
+    let lastBulkDuration = Mutex<Duration?>(nil)
     static let bulkKey = "*bulk"
 
     public init(
@@ -119,7 +121,9 @@ public final class Collector: Sendable {
     }
 
     /// Runs until the task is cancelled: a full pass every interval, and the passes asked for in between,
-    /// one after the other. A request that arrives during a pass is served once it ends.
+    /// one after the other. A request that arrives during a pass is served once it ends. Full passes begin
+    /// an interval apart (a pass that overran is followed at once), so that a slow pass, one that waited
+    /// out a stuck domain's deadline, does not delay the next figures of every other domain.
     public func run() async {
         var nextFull = ContinuousClock.now
         while !Task.isCancelled {
@@ -140,8 +144,9 @@ public final class Collector: Sendable {
             }
             switch pass {
             case .full:
+                let began = ContinuousClock.now
                 await collectOnce()
-                nextFull = ContinuousClock.now + options.interval
+                nextFull = max(began + options.interval, ContinuousClock.now)
             case .quick:
                 await refreshListing()
             case .storage:
@@ -234,16 +239,18 @@ public final class Collector: Sendable {
         }
     }
 
-    /// One hypervisor call under the collector's deadline. A call that overruns is counted against `key`
-    /// until it finally returns, so that no second call piles onto the same stuck domain.
+    /// One hypervisor call under the collector's deadline (or `timeout`, what is left of it). A call that
+    /// overruns is counted against `key` until it finally returns, so that no second call piles onto the
+    /// same stuck domain.
     func call<T: Sendable>(
-        _ name: String, key: String?, _ body: @escaping @Sendable (any Hypervisor) async throws -> T
+        _ name: String, key: String?, timeout: Duration? = nil,
+        _ body: @escaping @Sendable (any Hypervisor) async throws -> T
     ) async throws -> T {
         let hypervisor = self.hypervisor
         telemetry?.hypervisorCallStarted(name.replacingOccurrences(of: " ", with: "_"))
         do {
             return try await withDeadline(
-                options.timeout, operation: name,
+                timeout ?? options.timeout, operation: name,
                 onLateCompletion: {
                     if let key { self.abandoned.withLock { $0[key, default: 0] -= 1 } }
                 }, { try await body(hypervisor) })

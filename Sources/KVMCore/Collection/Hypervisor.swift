@@ -14,6 +14,9 @@ public protocol Hypervisor: Sendable {
     func interfaceStats(_ domain: DomainRef, device: String) async throws -> InterfaceDeviceStats
     /// What `virsh vcpuinfo` shows.
     func vcpuInfo(_ domain: DomainRef) async throws -> [VCPUInfo]
+    /// The same, for a domain known to have at most `maximumVCPUs`: libvirt then sizes its answer to them
+    /// rather than to 1,024 vCPUs.
+    func vcpuInfo(_ domain: DomainRef, maximumVCPUs: Int?) async throws -> [VCPUInfo]
     func config(_ domain: DomainRef) async throws -> DomainConfig
     /// Every storage pool with its state, sizes and volume count (`virsh pool-list --all --details`).
     func listStoragePools() async throws -> [StoragePoolEntry]
@@ -32,6 +35,10 @@ extension Hypervisor {
     public func listNetworks() async throws -> [NetworkEntry] { [] }
     /// Hypervisors without jobs (test fakes) have none running.
     public func jobProgress(_ domain: DomainRef) async throws -> JobProgress? { nil }
+
+    public func vcpuInfo(_ domain: DomainRef, maximumVCPUs: Int?) async throws -> [VCPUInfo] {
+        try await vcpuInfo(domain)
+    }
 
     public func domainStats(_ domain: DomainRef, groups: Set<StatsGroup>) async throws -> [String: StatValue] {
         try await bulkStats([domain], groups: groups).first { $0.key.uuid == domain.uuid }?.value ?? [:]
