@@ -37,7 +37,11 @@ def peak_rss_bytes(pid):
 
 
 def libvirtd_pid():
-    return int(subprocess.check_output(["pgrep", "-x", "libvirtd"]).split()[0])
+    # The daemon's own pid file: `pgrep` may also find a short-lived `libvirtd --timeout` started by a client.
+    try:
+        return int(open("/run/libvirtd.pid").read().strip())
+    except (OSError, ValueError):
+        return int(subprocess.check_output(["pgrep", "-o", "-x", "libvirtd"]).split()[0])
 
 
 def scrape(addr, timeout=30):
@@ -246,25 +250,32 @@ def main():
             running = fleet.names[: size // 2]
             # The peer alone, then the agent alone, so libvirtd's CPU is charged to the right one.
             peer = start([PEER, f"--web.listen-address={PEER_ADDR}"], PEER_ADDR)
-            p_lat, p_cpu, p_daemon, p_body = measure_scrapes(peer, PEER_ADDR, args.scrapes)
-            p_rss = peak_rss_bytes(peer.pid)
-            p_stuck = stuck_guest_scrapes(PEER_ADDR, qemu_pid(running[-1]), args.stuck_scrapes, args.stuck_timeout)
-            peer.kill()
-            peer.wait()
+            try:
+                p_lat, p_cpu, p_daemon, p_body = measure_scrapes(peer, PEER_ADDR, args.scrapes)
+                p_rss = peak_rss_bytes(peer.pid)
+                p_stuck = stuck_guest_scrapes(
+                    PEER_ADDR, qemu_pid(running[-1]), args.stuck_scrapes, args.stuck_timeout)
+            finally:
+                peer.kill()
+                peer.wait()
             # The peer's calls into the stopped guest may still hold libvirtd's workers: let them finish.
             wait_for(lambda: _answers_virsh(conn), 60)
 
             agent = start([AGENT, f"--web.listen-address={AGENT_ADDR}", "--collector.interval=2s"], AGENT_ADDR)
-            wait_for(lambda: len(domains_seen(scrape(AGENT_ADDR)[1])) >= size, 60)
-            a_cycle_cpu, a_cycle_daemon = agent_cycle_cpu(agent, AGENT_ADDR, args.cycles, 2)
-            a_lat, _, _, a_body = measure_scrapes(agent, AGENT_ADDR, args.scrapes)
-            events = event_latency(conn, AGENT_ADDR, running, args.events)
-            crash_seen = crash_between_scrapes(conn, AGENT_ADDR, running[0])
-            a_rss = peak_rss_bytes(agent.pid)
-            # Its qemu process is a new one by now: the event test restarted the guest.
-            a_stuck = stuck_guest_scrapes(AGENT_ADDR, qemu_pid(running[-1]), args.stuck_scrapes, args.stuck_timeout)
-            agent.terminate()
-            agent.wait()
+            # An agent left running would answer the next run's scrapes in place of that run's own.
+            try:
+                wait_for(lambda: len(domains_seen(scrape(AGENT_ADDR)[1])) >= size, 60)
+                a_cycle_cpu, a_cycle_daemon = agent_cycle_cpu(agent, AGENT_ADDR, args.cycles, 2)
+                a_lat, _, _, a_body = measure_scrapes(agent, AGENT_ADDR, args.scrapes)
+                events = event_latency(conn, AGENT_ADDR, running, args.events)
+                crash_seen = crash_between_scrapes(conn, AGENT_ADDR, running[0])
+                a_rss = peak_rss_bytes(agent.pid)
+                # Its qemu process is a new one by now: the event test restarted the guest.
+                a_stuck = stuck_guest_scrapes(
+                    AGENT_ADDR, qemu_pid(running[-1]), args.stuck_scrapes, args.stuck_timeout)
+            finally:
+                agent.terminate()
+                agent.wait()
             f_cpu, f_daemon = floor_cpu(args.floor_passes)
             listing, groups = libvirtd_by_group(args.floor_passes)
 
