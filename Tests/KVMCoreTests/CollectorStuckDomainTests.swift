@@ -105,7 +105,9 @@ import Testing
         let passTook = ContinuousClock.now - started
         // The pass itself waited for bravo's deadline, long after the others' figures were out.
         #expect(passTook > published + timeout / 4, "published after \(published), the pass took \(passTook)")
-        #expect(passTook < timeout + .seconds(1), "the pass took \(passTook)")
+        // Within one deadline, with room for a loaded machine; waiting for the deadline twice (the bulk call's,
+        // then the hung domain's own call's), as passes did before, takes two.
+        #expect(passTook < timeout * 1.75, "the pass took \(passTook)")
         #expect(h.entry(bravo.ref)?.statsTimedOut == true)
         h.fake.release(bravo.ref)
         #expect(await h.settled())

@@ -32,6 +32,8 @@ struct Guest {
         case halted = "halted-guest.sh"
         /// A Linux kernel and busybox that power off on ACPI shutdown.
         case linux = "linux-guest.sh"
+        /// Reports a panic (pvpanic) at once and is kept crashed but active (`on_crash` preserve).
+        case panicking = "panicking-guest.sh"
     }
 
     let name: String

@@ -14,9 +14,10 @@ struct RemediationFixture {
     let policyPath: String
 
     /// `rules` and `extra` are YAML appended to a policy with dry run off, no cooldown to speak of and
-    /// this host known as `test-host`.
+    /// this host known as `test-host`; `limits` are more lines of its `limits` block.
     init(
-        domains: [String], rules: String, extra: String = "", dryRun: Bool = false, hostNames: [String] = ["test-host"]
+        domains: [String], rules: String, extra: String = "", limits: String = "", dryRun: Bool = false,
+        hostNames: [String] = ["test-host"]
     ) throws {
         directory = FileManager.default.temporaryDirectory.appending(path: "kvm-agent-remediation-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -35,6 +36,7 @@ struct RemediationFixture {
               max_actions: 10
               start_timeout: 60s
               force_timeout: 30s
+            \(limits)
             breaker:
               min_domains: 1000
             domains:
