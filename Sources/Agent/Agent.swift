@@ -145,7 +145,9 @@ public enum Agent {
         _ configuration: AgentConfiguration, webState: WebSecurityState, remediation: RemediationModule?,
         registry: PrometheusCollectorRegistry, logger: Logger
     ) -> ConfigReloader {
-        let web = configuration.webConfigFile.map { ConfigReloader.Web(path: $0, state: webState) }
+        let web = configuration.webConfigFile.map {
+            ConfigReloader.Web(path: $0, state: webState, tlsFiles: CurrentValue(configuration.web?.tls?.files ?? []))
+        }
         var files = web == nil ? [] : ["web"]
         var remediationFiles: ConfigReloader.RemediationFiles?
         if let path = configuration.policyFile, let remediation, let policy = configuration.policy {
@@ -156,7 +158,8 @@ public enum Agent {
         }
         return ConfigReloader(
             web: web, remediation: remediationFiles,
-            metrics: ReloadMetrics(registry: registry, files: files, now: Date().timeIntervalSince1970), logger: logger)
+            metrics: ReloadMetrics(registry: registry, files: files, now: Date().timeIntervalSince1970), logger: logger,
+            autoReloadInterval: configuration.autoReloadInterval)
     }
 
     /// `systemctl status`'s line: the libvirt URI and where the agent stands with it (see

@@ -28,6 +28,9 @@ public struct AgentConfiguration: Sendable {
     public var webConfigFile: String?
     /// Re-read the configuration files on SIGHUP. Only the CLI sets it: signal handling is process-wide.
     public var reloadsOnHangup = false
+    /// With `reloadsOnHangup`: how often those files (and the TLS files the web configuration names) are looked
+    /// at, to be re-read when one changed (`--config.auto-reload-interval`); nil: on SIGHUP only.
+    public var autoReloadInterval: Duration?
     /// Talk to systemd (`READY=1`, `STATUS=`, the watchdog) where `NOTIFY_SOCKET` says it runs the agent. Only
     /// the CLI sets it: an agent built in-process by a test must not answer to a socket another test has put
     /// in the process's environment.

@@ -6,14 +6,17 @@ import Synchronization
 import UnixSignals
 import WebSecurity
 
-/// Re-reads the configuration files on SIGHUP (`systemctl reload kvm-agent`): the web configuration (certificates,
-/// client CAs, basic-auth users, headers), the remediation policy and its tokens file. Each file is taken only
-/// whole and valid: one that does not validate is refused with the reason logged and counted in
-/// ``ReloadMetrics``, and the one in force stays. Connections, the safety state and actions under way are kept.
+/// Re-reads the configuration files on SIGHUP (`systemctl reload kvm-agent`) and when one of them changes on disk
+/// (`--config.auto-reload-interval`): the web configuration and the certificate, key and client CA files it names,
+/// the remediation policy and its tokens file. Each file is taken only whole and valid: one that does not validate
+/// is refused with the reason logged and counted in ``ReloadMetrics``, and the one in force stays. Connections, the
+/// safety state and actions under way are kept.
 struct ConfigReloader: Service {
     struct Web {
         let path: String
         let state: WebSecurityState
+        /// The TLS files the web configuration in force was read from.
+        let tlsFiles: CurrentValue<[String]>
     }
 
     struct RemediationFiles {
@@ -28,19 +31,51 @@ struct ConfigReloader: Service {
     let remediation: RemediationFiles?
     let metrics: ReloadMetrics
     let logger: Logger
+    /// How often the files are looked at for changes; nil: only on SIGHUP.
+    var autoReloadInterval: Duration?
 
     func run() async throws {
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
-        for await _ in hangups.cancelOnGracefulShutdown() {
-            self.reload()
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                let hangups = await UnixSignalsSequence(trapping: .sighup)
+                for await _ in hangups.cancelOnGracefulShutdown() {
+                    self.reload(because: "SIGHUP")
+                }
+            }
+            if let interval = self.autoReloadInterval {
+                group.addTask { await cancelWhenGracefulShutdown { await self.reloadOnChange(every: interval) } }
+            }
         }
     }
 
-    func reload() {
-        self.logger.info("SIGHUP: reloading the configuration files")
+    /// Polls `stat` rather than using inotify: it sees a file replaced by rename or through a symlink that was
+    /// swapped (as Kubernetes secrets and cert-manager do), and a look every few seconds at a handful of files
+    /// costs nothing. A file refused once is not read again until it changes again.
+    private func reloadOnChange(every interval: Duration) async {
+        var seen = FileStamps(self.watchedPaths())
+        while (try? await Task.sleep(for: interval)) != nil {
+            let now = FileStamps(self.watchedPaths())
+            guard now != seen else { continue }
+            self.reload(because: "a configuration file changed")
+            seen = FileStamps(self.watchedPaths())
+        }
+    }
+
+    /// Every file the configuration in force was read from.
+    func watchedPaths() -> [String] {
+        var paths: [String] = []
+        if let web = self.web { paths += [web.path] + web.tlsFiles.get() }
+        if let remediation = self.remediation { paths += [remediation.policyPath, remediation.tokensPath.get()] }
+        return paths
+    }
+
+    func reload(because trigger: String) {
+        self.logger.info("\(trigger): reloading the configuration files")
         if let web = self.web {
             self.attempt("web", path: web.path) {
-                try web.state.replace(with: try WebConfiguration.load(path: web.path))
+                let configuration = try WebConfiguration.load(path: web.path)
+                try web.state.replace(with: configuration)
+                web.tlsFiles.set(configuration.tls?.files ?? [])
             }
         }
         if let remediation = self.remediation {

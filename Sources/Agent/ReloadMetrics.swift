@@ -16,7 +16,9 @@ struct ReloadMetrics {
                 + "and the previous one stayed in force.")
         let timestampName = MetricNameDescriptor(
             namespace: "kvm_agent", metricName: "config_last_reload_success_timestamp", unitName: "seconds",
-            helpText: "When the file was last loaded successfully (at start or on SIGHUP), in seconds since the epoch.")
+            helpText:
+                "When the file was last loaded successfully (at start, on SIGHUP or after it changed), in seconds since the epoch."
+        )
         let failuresName = MetricNameDescriptor(
             namespace: "kvm_agent", metricName: "config_reload_failures", unitName: "total",
             helpText: "Reloads of the file refused because it did not validate; the previous one stayed in force.")

@@ -100,6 +100,9 @@ extension TLSSettings {
             certificateChain: chain, privateKey: key, clientAuth: clientAuth, clientCAs: clientCAs,
             clientAllowedSANs: allowedSANs, minimumVersion: Self.versionNames[minimum].version,
             maximumVersion: Self.versionNames[maximum].version)
+        settings.files = try ["cert_file", "key_file", "client_ca_file"].compactMap { key in
+            try string(key).flatMap { $0.value.isEmpty ? nil : files.resolve($0.value) }
+        }
 
         if let node = byKey["cipher_suites"] {
             for item in try node.list() {

@@ -35,6 +35,9 @@ public struct TLSSettings: Sendable {
     public var cipherSuites: [NIOTLSCipher]
     /// Key-exchange groups in preference order; empty keeps BoringSSL's defaults.
     public var curves: [NIOTLSCurve]
+    /// The files the settings were read from (`cert_file`, `key_file`, `client_ca_file`), as opened: a change to
+    /// one (a renewed certificate) is a change of the web configuration.
+    public var files: [String] = []
 
     public init(
         certificateChain: [NIOSSLCertificate],

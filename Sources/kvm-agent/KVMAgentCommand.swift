@@ -22,6 +22,13 @@ struct KVMAgentCommand: AsyncParsableCommand {
     var configFile: String?
 
     @Option(
+        name: .customLong("config.auto-reload-interval"),
+        help: ArgumentHelp(
+            "How often the policy, tokens, web configuration and TLS files are looked at; one that changed is "
+                + "re-read as on SIGHUP. 0s: on SIGHUP only."))
+    var autoReloadInterval = "5s"
+
+    @Option(
         name: .customLong("web.config.file"),
         help: "TLS, client-certificate and basic-auth settings in the exporter-toolkit format.")
     var webConfigFile: String?
@@ -166,6 +173,16 @@ struct KVMAgentCommand: AsyncParsableCommand {
         }
         configuration.exporterMetrics = !disableExporterMetrics
         configuration.reloadsOnHangup = true
+        configuration.autoReloadInterval = try flag("config.auto-reload-interval") {
+            // 0s switches the watching off; durations are otherwise at least a millisecond.
+            let number = autoReloadInterval.drop { $0 == "0" || $0 == "." }
+            if !autoReloadInterval.isEmpty && ["", "s", "ms", "m", "h"].contains(String(number)) { return nil }
+            let interval = try FlagValues.duration(autoReloadInterval)
+            guard interval >= .milliseconds(100), interval <= .seconds(86_400) else {
+                throw OutOfRange(description: "\"\(autoReloadInterval)\" must be 0s or from 100ms to 24h")
+            }
+            return interval
+        }
         configuration.webConfigFile = webConfigFile
         configuration.policyFile = configFile
         if let webConfigFile {

@@ -16,7 +16,8 @@ import Testing
         ("--web.max-connections", "0"), ("--web.max-connections-per-client", "-1"),
         ("--collector.balloon-period", "1500ms"), ("--collector.balloon-period", "0s"),
         ("--collector.balloon-period", "25h"),
-        ("--collector.guest-agent.interval", "soon"), ("--web.max-requests", "-1"),
+        ("--collector.guest-agent.interval", "soon"), ("--config.auto-reload-interval", "50ms"),
+        ("--config.auto-reload-interval", ""), ("--web.max-requests", "-1"),
     ])
     func badFlagValueNamesTheFlag(flag: String, value: String) throws {
         let result = try agent(flag, value)

@@ -5,6 +5,10 @@ import Testing
 /// SIGHUP (`systemctl reload`) re-reads the tokens file, the policy and the web configuration; a file that does
 /// not validate is refused, counted, and the one in force stays.
 @Suite struct ReloadTests {
+    /// The tests of SIGHUP turn the watching of files off, so that the signal is what reloads.
+    static let onHangupOnly = ["--config.auto-reload-interval", "0s"]
+    static let watching = ["--config.auto-reload-interval", "200ms"]
+
     /// Sends SIGHUP until `condition` holds (a SIGHUP that arrives while the agent starts is ignored).
     func hangUp(
         _ agent: AgentProcess, until what: String, _ condition: () throws -> Bool
@@ -26,7 +30,7 @@ import Testing
         let fixture = try RemediationFixture(
             domains: ["web01"], rules: "  - name: r\n    alertname: A\n    action: start\n", dryRun: true)
         defer { fixture.remove() }
-        let agent = try AgentProcess(policy: fixture.policyPath, uri: Repo.demoURI)
+        let agent = try AgentProcess(policy: fixture.policyPath, uri: Repo.demoURI, extra: Self.onHangupOnly)
         defer { agent.kill() }
         #expect(
             try await agent.daemon.wait(for: "the API", within: .seconds(30)) {
@@ -48,7 +52,7 @@ import Testing
         let fixture = try RemediationFixture(
             domains: ["web01"], rules: "  - name: r\n    alertname: A\n    action: start\n", dryRun: true)
         defer { fixture.remove() }
-        let agent = try AgentProcess(policy: fixture.policyPath, uri: Repo.demoURI)
+        let agent = try AgentProcess(policy: fixture.policyPath, uri: Repo.demoURI, extra: Self.onHangupOnly)
         defer { agent.kill() }
         try await agent.waitUntilReady(domain: "web01")
         func reason(_ alert: String) throws -> String? {
@@ -76,42 +80,99 @@ import Testing
         #expect(try metric(agent, "kvm_agent_config_last_reload_successful{file=\"policy\"}") == 1)
     }
 
+    /// A self-signed certificate and key in `dir` (cert.pem, key.pem), subject CN=`name`.
+    static func makeCertificate(_ name: String, in dir: String) throws {
+        let made = try run(
+            try #require(which("openssl")),
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days",
+                "1", "-subj", "/CN=\(name)", "-keyout", "\(dir)/key.pem", "-out", "\(dir)/cert.pem",
+            ])
+        try #require(made.status == 0, "\(made.output)")
+    }
+
+    /// The certificate subject a new TLS connection to the agent is served.
+    static func subject(_ agent: AgentProcess) throws -> String {
+        let output = try run(
+            try #require(which("curl")), ["-skv", "-m", "5", "-o", "/dev/null", "\(agent.base)/healthz"]
+        )
+        .output
+        return output.split(separator: "\n").first { $0.contains("subject:") }.map(String.init) ?? ""
+    }
+
     @Test(.enabled(if: which("openssl") != nil)) func rotatedCertificateServesNewConnections() async throws {
         let fixture = try RemediationFixture(domains: ["web01"], rules: "  []")
         defer { fixture.remove() }
         let dir = fixture.directory.path
-        func makeCertificate(_ name: String) throws {
-            let made = try run(
-                try #require(which("openssl")),
-                [
-                    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days",
-                    "1", "-subj", "/CN=\(name)", "-keyout", "\(dir)/key.pem", "-out", "\(dir)/cert.pem",
-                ])
-            try #require(made.status == 0, "\(made.output)")
-        }
-        try makeCertificate("agent-one")
+        try Self.makeCertificate("agent-one", in: dir)
         let web = "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n"
         try web.write(toFile: "\(dir)/web.yml", atomically: true, encoding: .utf8)
         var agent = try AgentProcess(
-            policy: nil, uri: Repo.demoURI, extra: ["--web.config.file", "\(dir)/web.yml"], tls: true)
+            policy: nil, uri: Repo.demoURI, extra: ["--web.config.file", "\(dir)/web.yml"] + Self.onHangupOnly,
+            tls: true)
         defer { agent.kill() }
         agent.curlOptions = ["-k"]
-        func subject() throws -> String {
-            let output = try run(
-                try #require(which("curl")), ["-skv", "-m", "5", "-o", "/dev/null", "\(agent.base)/healthz"]
-            )
-            .output
-            return output.split(separator: "\n").first { $0.contains("subject:") }.map(String.init) ?? ""
-        }
         #expect(
-            try await agent.daemon.wait(for: "TLS", within: .seconds(30)) { try subject().contains("CN=agent-one") })
-        try makeCertificate("agent-two")
-        #expect(try await hangUp(agent, until: "the new certificate") { try subject().contains("CN=agent-two") })
+            try await agent.daemon.wait(for: "TLS", within: .seconds(30)) {
+                try Self.subject(agent).contains("CN=agent-one")
+            })
+        try Self.makeCertificate("agent-two", in: dir)
+        #expect(
+            try await hangUp(agent, until: "the new certificate") { try Self.subject(agent).contains("CN=agent-two") })
         // A broken file is refused; the certificate in force stays.
         try "tls_server_config:\n  cert_file: missing.pem\n  key_file: key.pem\n".write(
             toFile: "\(dir)/web.yml", atomically: true, encoding: .utf8)
         let failures = "kvm_agent_config_reload_failures_total{file=\"web\"}"
         #expect(try await hangUp(agent, until: "the refusal counted") { try metric(agent, failures) ?? 0 >= 1 })
-        #expect(try subject().contains("CN=agent-two"))
+        #expect(try Self.subject(agent).contains("CN=agent-two"))
+    }
+
+    /// Without any signal: a renewed certificate (web.yml unchanged), a rotated tokens file and a broken policy
+    /// are each seen within a few looks; the broken file is refused once, not at every look.
+    @Test(.enabled(if: which("openssl") != nil)) func changedFilesAreReloadedWithoutASignal() async throws {
+        let fixture = try RemediationFixture(
+            domains: ["web01"], rules: "  - name: r\n    alertname: A\n    action: start\n", dryRun: true)
+        defer { fixture.remove() }
+        let dir = fixture.directory.path
+        try Self.makeCertificate("agent-one", in: dir)
+        try "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n".write(
+            toFile: "\(dir)/web.yml", atomically: true, encoding: .utf8)
+        var agent = try AgentProcess(
+            policy: fixture.policyPath, uri: Repo.demoURI,
+            extra: ["--web.config.file", "\(dir)/web.yml"] + Self.watching, tls: true)
+        defer { agent.kill() }
+        agent.curlOptions = ["-k"]
+        #expect(
+            try await agent.daemon.wait(for: "TLS", within: .seconds(30)) {
+                try Self.subject(agent).contains("CN=agent-one")
+            })
+
+        try Self.makeCertificate("agent-two", in: dir)
+        #expect(
+            try await agent.daemon.wait(for: "the renewed certificate", within: .seconds(30)) {
+                try Self.subject(agent).contains("CN=agent-two")
+            })
+
+        let rotated = "5be07c9d1a43f2e86d0c9b71a2e4f358"
+        try "alertmanager webhook \(RemediationFixture.webhookToken)\noperator api \(rotated)\n".write(
+            to: fixture.directory.appending(path: "tokens"), atomically: true, encoding: .utf8)
+        #expect(
+            try await agent.daemon.wait(for: "the rotated token", within: .seconds(30)) {
+                try agent.get("/api/v1/actions", token: rotated).status == .ok
+            })
+        #expect(try agent.get("/api/v1/actions").status == .unauthorized)
+
+        let policy = try String(contentsOfFile: fixture.policyPath, encoding: .utf8)
+        try policy.replacingOccurrences(of: "action: start", with: "action: restart").write(
+            toFile: fixture.policyPath, atomically: true, encoding: .utf8)
+        let failures = "kvm_agent_config_reload_failures_total{file=\"policy\"}"
+        #expect(
+            try await agent.daemon.wait(for: "the refusal", within: .seconds(30)) {
+                try metric(agent, failures) == 1
+            })
+        // Ten looks later, the unchanged broken file has not been read again.
+        try await Task.sleep(for: .seconds(2))
+        #expect(try metric(agent, failures) == 1)
+        #expect(try metric(agent, "kvm_agent_config_last_reload_successful{file=\"policy\"}") == 0)
     }
 }
