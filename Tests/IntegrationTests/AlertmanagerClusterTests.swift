@@ -20,6 +20,8 @@ struct AlertmanagerClusterTests {
         let alertmanagers: [Daemon]
         let prometheus: Daemon
         let holdFlag: String
+        /// Present while the relays pass requests on (see `HoldingProxy`).
+        let gate: String
 
         init(holdFirstDelivery: Bool) throws {
             let agentPort = try AgentProcess.freePort()
@@ -33,10 +35,13 @@ struct AlertmanagerClusterTests {
             let holdFlag = directory.appending(path: "held").path
             self.holdFlag = holdFlag
             if !holdFirstDelivery { _ = FileManager.default.createFile(atPath: holdFlag, contents: nil) }
+            let gate = directory.appending(path: "gate").path
+            self.gate = gate
+            _ = FileManager.default.createFile(atPath: gate, contents: nil)
             let tokenFile = directory.appending(path: "am.token").path
             try RemediationFixture.webhookToken.write(toFile: tokenFile, atomically: true, encoding: .utf8)
             let proxies = try (0..<2).map { _ in
-                try HoldingProxy(to: agentPort, holdFlag: holdFlag, directory: directory)
+                try HoldingProxy(to: agentPort, holdFlag: holdFlag, gate: gate, directory: directory)
             }
             self.proxies = proxies
             let web = try (0..<2).map { _ in try AgentProcess.freePort() }
@@ -188,6 +193,8 @@ struct AlertmanagerClusterTests {
         let second = try cluster.agent()
         defer { second.kill() }
         try await second.waitUntilReady(domain: "backup01")
+        // The surviving peer's resend, held back by the relays since the hold, may go through now.
+        _ = FileManager.default.createFile(atPath: cluster.gate, contents: nil)
         let resent = try await second.daemon.wait(for: "the surviving peer's delivery", within: .seconds(60)) {
             cluster.proxies[1 - sender].forwarded >= 1
         }
