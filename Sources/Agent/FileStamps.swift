@@ -1,13 +1,13 @@
 import Foundation
 
-/// What `stat` says of a set of files, to tell whether any changed since the last look: modification time,
-/// size, inode and device (an atomic rename, as `install`, cert-manager or a package upgrade do, changes the
-/// inode even within the same second). A missing file has no stamp; a file appearing or vanishing is a change.
+/// What the file system says of a set of files, to tell whether any changed since the last look: modification
+/// time, size, inode and device (an atomic rename, as `install`, cert-manager or a package upgrade do, changes
+/// the inode even within the same second). A missing file has no stamp; a file appearing or vanishing is a
+/// change. Symlinks are followed, so a swapped link target counts.
 struct FileStamps: Equatable, Sendable {
     struct Stamp: Equatable, Sendable {
-        var seconds: Int
-        var nanoseconds: Int
-        var size: Int64
+        var modified: Double
+        var size: UInt64
         var inode: UInt64
         var device: UInt64
     }
@@ -19,10 +19,12 @@ struct FileStamps: Equatable, Sendable {
     }
 
     static func stamp(_ path: String) -> Stamp? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
+        let resolved = (path as NSString).resolvingSymlinksInPath
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: resolved) else { return nil }
         return Stamp(
-            seconds: info.st_mtim.tv_sec, nanoseconds: info.st_mtim.tv_nsec, size: Int64(info.st_size),
-            inode: UInt64(info.st_ino), device: UInt64(info.st_dev))
+            modified: (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0,
+            size: (attributes[.size] as? NSNumber)?.uint64Value ?? 0,
+            inode: (attributes[.systemFileNumber] as? NSNumber)?.uint64Value ?? 0,
+            device: (attributes[.deviceIdentifier] as? NSNumber)?.uint64Value ?? 0)
     }
 }
