@@ -71,6 +71,8 @@ struct RealLibvirtdDiskEventsTests {
         try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(600)) { client in
             let name = guest.name
             let domain = try libvirt.define(xml: guest.xml)
+            // The agent connected and listening for events before the one write happens: listed means connected.
+            try await client.expect("definition read", within: .seconds(30)) { $0.knownState(of: name) == "shutoff" }
             // Paused first: the guest writes within a second of starting, before a threshold could be set.
             try domain.createPaused()
             try domain.setBlockThreshold("hdb", bytes: 100)
