@@ -8,16 +8,6 @@ import Testing
 /// but active (`on_crash` preserve), which libvirt refuses to start. An extension of `RealLibvirtdTests`, so it
 /// runs serialized with the test that restarts libvirtd.
 extension RealLibvirtdTests {
-    static let crashRules = """
-          - name: recover-crashed
-            alertname: KVMDomainCrashed
-            action: start
-            recover_crashed: destroy_then_start
-          - name: start-only
-            alertname: KVMDomainNotRunning
-            action: start
-        """
-
     /// Left alone without `recover_crashed`; destroyed then started with it, each step confirmed by its event;
     /// and, as the guest panics again at every boot, left alone once its restart budget is spent.
     @Test func aPanickedGuestIsRecoveredUntilItsRestartBudgetIsSpent() async throws {
@@ -25,7 +15,7 @@ extension RealLibvirtdTests {
         defer { guest.remove() }
         try guest.define(on: try RealLibvirtd.connect()).create()
         let fixture = try RemediationFixture(
-            domains: [guest.name], rules: Self.crashRules, limits: "  max_restarts: 2\n  stable_for: 1h")
+            domains: [guest.name], rules: CrashRecoveryDriverTests.rules, limits: "  max_restarts: 2\n  stable_for: 1h")
         defer { fixture.remove() }
         try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(600), policy: try fixture.policy()) { client in
             let name = guest.name

@@ -100,22 +100,27 @@ import Testing
         return output.split(separator: "\n").first { $0.contains("subject:") }.map(String.init) ?? ""
     }
 
+    /// The agent on the demo host over TLS with a fresh certificate for CN=agent-one in `dir`, once it serves it.
+    func tlsAgent(in dir: String, policy: String?, extra: [String]) async throws -> AgentProcess {
+        try Self.makeCertificate("agent-one", in: dir)
+        try "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n".write(
+            toFile: "\(dir)/web.yml", atomically: true, encoding: .utf8)
+        var agent = try AgentProcess(
+            policy: policy, uri: Repo.demoURI, extra: ["--web.config.file", "\(dir)/web.yml"] + extra, tls: true)
+        agent.curlOptions = ["-k"]
+        let served = try await agent.daemon.wait(for: "TLS", within: .seconds(30)) {
+            try Self.subject(agent).contains("CN=agent-one")
+        }
+        #expect(served)
+        return agent
+    }
+
     @Test(.enabled(if: which("openssl") != nil)) func rotatedCertificateServesNewConnections() async throws {
         let fixture = try RemediationFixture(domains: ["web01"], rules: "  []")
         defer { fixture.remove() }
         let dir = fixture.directory.path
-        try Self.makeCertificate("agent-one", in: dir)
-        let web = "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n"
-        try web.write(toFile: "\(dir)/web.yml", atomically: true, encoding: .utf8)
-        var agent = try AgentProcess(
-            policy: nil, uri: Repo.demoURI, extra: ["--web.config.file", "\(dir)/web.yml"] + Self.onHangupOnly,
-            tls: true)
+        let agent = try await tlsAgent(in: dir, policy: nil, extra: Self.onHangupOnly)
         defer { agent.kill() }
-        agent.curlOptions = ["-k"]
-        #expect(
-            try await agent.daemon.wait(for: "TLS", within: .seconds(30)) {
-                try Self.subject(agent).contains("CN=agent-one")
-            })
         try Self.makeCertificate("agent-two", in: dir)
         #expect(
             try await hangUp(agent, until: "the new certificate") { try Self.subject(agent).contains("CN=agent-two") })
@@ -134,18 +139,8 @@ import Testing
             domains: ["web01"], rules: "  - name: r\n    alertname: A\n    action: start\n", dryRun: true)
         defer { fixture.remove() }
         let dir = fixture.directory.path
-        try Self.makeCertificate("agent-one", in: dir)
-        try "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n".write(
-            toFile: "\(dir)/web.yml", atomically: true, encoding: .utf8)
-        var agent = try AgentProcess(
-            policy: fixture.policyPath, uri: Repo.demoURI,
-            extra: ["--web.config.file", "\(dir)/web.yml"] + Self.watching, tls: true)
+        let agent = try await tlsAgent(in: dir, policy: fixture.policyPath, extra: Self.watching)
         defer { agent.kill() }
-        agent.curlOptions = ["-k"]
-        #expect(
-            try await agent.daemon.wait(for: "TLS", within: .seconds(30)) {
-                try Self.subject(agent).contains("CN=agent-one")
-            })
 
         try Self.makeCertificate("agent-two", in: dir)
         #expect(
