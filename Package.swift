@@ -161,8 +161,11 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        // Helpers shared by test targets: the service manager's end of NOTIFY_SOCKET.
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: upcoming),
+        // Helpers shared by test targets: the service manager's end of NOTIFY_SOCKET, property checks that fail on
+        // a thrown error.
+        .target(
+            name: "TestSupport", dependencies: [.product(name: "PropertyBased", package: "swift-property-based")],
+            path: "Tests/TestSupport", swiftSettings: upcoming),
         .testTarget(
             name: "SystemdTests",
             dependencies: [

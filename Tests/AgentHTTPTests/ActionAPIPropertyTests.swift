@@ -4,6 +4,7 @@ import HummingbirdTesting
 import PropertyBased
 import Remediation
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import AgentHTTP
@@ -42,7 +43,7 @@ import Testing
         let fixture = try ActionAPIFixture()
         try await fixture.application().test(.router) { client in
             let slots = Gen<Int>.value(in: 0...(2 * Self.hostile.count)).array(of: 9...9)
-            await propertyCheck(count: 300, input: slots) { picks in
+            await checkProperty(count: 300, input: slots) { picks in
                 let body = Self.webhook(picks)
                 let before = fixture.decided
                 let queuedBefore = fixture.queued
@@ -69,7 +70,7 @@ import Testing
         let fixture = try ActionAPIFixture()
         try await fixture.application().test(.router) { client in
             let index = Gen<Int>.value(in: 0...Self.hostile.count)
-            await propertyCheck(count: 300, input: index, index) { force, dryRun in
+            await checkProperty(count: 300, input: zip(index, index)) { force, dryRun in
                 // Past the list's end the key is left out.
                 var fields: [String] = []
                 if force < Self.hostile.count { fields.append(#""force_after_seconds":"# + Self.hostile[force]) }

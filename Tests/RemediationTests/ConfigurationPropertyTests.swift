@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func damagedPoliciesAreValidOrLocatedErrors() async {
-        await propertyCheck(count: 1500, input: Gen<UInt64>.value()) { seed in
+        await checkProperty(count: 1500, input: Gen<UInt64>.value()) { seed in
             var rng = SplitMix(seed: seed)
             checkPolicy(YAMLMutation.mutate(Self.exampleLines, using: &rng))
         }
@@ -66,7 +66,7 @@ import Testing
     }
 
     @Test func arbitraryTextIsRejectedCleanly() async {
-        await propertyCheck(count: 1000, input: Gen<UInt64>.value()) { seed in
+        await checkProperty(count: 1000, input: Gen<UInt64>.value()) { seed in
             var rng = SplitMix(seed: seed)
             let text = (0..<Int.random(in: 0...8, using: &rng)).map { _ in rng.unicodeString(maxLength: 30) }
             checkPolicy(text.joined(separator: rng.pick(["\n", ": ", "\n  - ", "\n  "])))
@@ -78,7 +78,7 @@ import Testing
             "ops", "am", "webhook", "api", "webhook,api", "#", "api,", ",", "\t", " ", "\r", "\u{2028}", "\u{0}",
             "0123456789abcdef0123456789abcdef", "REPLACE-WITH-A-LONG-RANDOM-TOKEN-1", "\u{1F600}", "\n",
         ]
-        await propertyCheck(count: 1500, input: Gen<UInt64>.value()) { seed in
+        await checkProperty(count: 1500, input: Gen<UInt64>.value()) { seed in
             var rng = SplitMix(seed: seed)
             let text = (0..<Int.random(in: 0...30, using: &rng)).map { _ in
                 rng.chance(0.2) ? rng.unicodeString(maxLength: 8) : rng.pick(fields)
@@ -103,7 +103,7 @@ import Testing
             String(decoding: try encoder.encode(StateFileValidationTests.valid()), as: UTF8.self))
         let directory = try TemporaryDirectory()
         let file = StateFile(path: directory.file("state.json"))
-        await propertyCheck(count: 1500, input: Gen<UInt64>.value()) { seed in
+        await checkProperty(count: 1500, input: Gen<UInt64>.value()) { seed in
             var rng = SplitMix(seed: seed)
             var document = sample
             for _ in 0..<Int.random(in: 1...3, using: &rng) {

@@ -1,6 +1,7 @@
 import Foundation
 import KVMCore
 import PropertyBased
+import TestSupport
 import Testing
 
 @testable import Remediation
@@ -32,7 +33,7 @@ import Testing
 
     @Test func arbitraryBytesAreRejectedCleanly() async throws {
         let harness = try sampleHarness()
-        await propertyCheck(count: 1000, input: Gen<UInt8>.value(in: 0...255).array(of: 0...200)) { bytes in
+        await checkProperty(count: 1000, input: Gen<UInt8>.value(in: 0...255).array(of: 0...200)) { bytes in
             let decided = harness.telemetry.calls.decided.count
             let records = try deliver(bytes, to: harness)
             #expect((records?.count ?? 0) == harness.telemetry.calls.decided.count - decided)
@@ -48,7 +49,7 @@ import Testing
 
     @Test func jsonLikeTokenSoupIsRejectedCleanly() async throws {
         let harness = try sampleHarness()
-        await propertyCheck(count: 1000, input: Gen.element(of: Self.tokens).array(of: 0...40)) { parts in
+        await checkProperty(count: 1000, input: Gen.element(of: Self.tokens).array(of: 0...40)) { parts in
             let decided = harness.telemetry.calls.decided.count
             let records = try deliver(Array(parts.compactMap { $0 }.joined().utf8), to: harness)
             if records == nil { #expect(harness.telemetry.calls.decided.count == decided) }
@@ -57,7 +58,7 @@ import Testing
 
     @Test func damagedSamplesDecodeExactlyWhenTheyAreValid() async throws {
         let harness = try sampleHarness()
-        await propertyCheck(count: 1500, input: Gen<UInt64>.value()) { seed in
+        await checkProperty(count: 1500, input: Gen<UInt64>.value()) { seed in
             var rng = SplitMix(seed: seed)
             let document = NotificationMutator.mutate(rng.pick(Self.samples), using: &rng)
             let body = Array(document.render(escapeUnicode: rng.chance(0.3)).utf8)
@@ -84,7 +85,7 @@ import Testing
     }
 
     @Test func unicodeLabelsSurviveDecoding() async {
-        await propertyCheck(count: 500, input: Gen<UInt64>.value()) { seed in
+        await checkProperty(count: 500, input: Gen<UInt64>.value()) { seed in
             var rng = SplitMix(seed: seed)
             var labels: [String: String] = [:]
             for _ in 0..<Int.random(in: 0...5, using: &rng) {

@@ -62,7 +62,7 @@ import Testing
     @Test func damagedDocumentsAreValidOrLocatedErrors() async throws {
         let directory = try fixtureDirectory()
         defer { directory.remove() }
-        await propertyCheck(count: 400, input: Gen<UInt64>.value()) { seed in
+        await checkProperty(count: 400, input: Gen<UInt64>.value()) { seed in
             var rng = Xoshiro(seed: (seed, ~seed, seed &* 31, 1))
             check(YAMLMutation.mutate(Self.lines, using: &rng), in: directory)
         }
@@ -71,7 +71,7 @@ import Testing
     @Test func arbitraryTextIsRejectedCleanly() async throws {
         let directory = try fixtureDirectory()
         defer { directory.remove() }
-        await propertyCheck(count: 1000, input: Gen<UInt64>.value()) { seed in
+        await checkProperty(count: 1000, input: Gen<UInt64>.value()) { seed in
             var rng = Xoshiro(seed: (seed, ~seed, seed &* 31, 1))
             let keys = Self.lines.map { String($0.prefix { $0 != ":" }) + ":" }
             let text = (0..<Int.random(in: 0...10, using: &rng)).map { _ in
