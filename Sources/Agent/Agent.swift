@@ -44,6 +44,7 @@ public enum Agent {
             concurrency: configuration.collector.concurrency)
         collectorOptions.collectors = configuration.collector.collectors
         collectorOptions.balloonPeriod = configuration.collector.balloonPeriod
+        collectorOptions.vcpuinfoInterval = configuration.collector.vcpuinfoInterval
         let collector = Collector(
             hypervisor: hypervisor, store: store, options: collectorOptions,
             probeHost: { hostProbe.probe() }, telemetry: telemetry, logger: logger)
@@ -82,8 +83,9 @@ public enum Agent {
                 domainEvent: { event in
                     DomainEventLog.log(event, count: store.applyDomainEvent(event), to: logger)
                     if case .reboot = event.kind { remediation?.engine.observeReset(event.domain) }
-                    // A job started or ended: the quick pass reads its figures (or that it is gone) now.
-                    if event.concernsJob { collector.requestRefresh() }
+                    // A job started or ended, or a vCPU was pinned: the quick pass reads the job's figures (or
+                    // that it is gone) or the vcpuinfo now.
+                    if event.concernsJob || event.changesVCPUInfo { collector.requestRefresh() }
                 }
             ).followingStorage(
                 store: store, collector: collector, collectors: configuration.collector.collectors, logger: logger),

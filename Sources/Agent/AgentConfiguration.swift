@@ -50,6 +50,8 @@ public struct AgentConfiguration: Sendable {
         /// Time between guest agent rounds (`--collector.guest-agent.interval`), when the `guest-agent`
         /// collector is on.
         public var guestAgentInterval: Duration = .seconds(30)
+        /// How often each running domain's vcpuinfo is read again (`--collector.vcpuinfo.interval`).
+        public var vcpuinfoInterval: Duration = .seconds(60)
 
         public init(interval: Duration, timeout: Duration, concurrency: Int = 2, libvirtThreads: Int = 8) {
             self.interval = interval

@@ -34,6 +34,9 @@ enum DomainEventLog {
             logger.warning("domain watchdog fired", metadata: metadata)
         case .reboot:
             logger.info("domain reset", metadata: metadata)
+        case .tunable(let vcpuPinning):
+            metadata["vcpu_pinning"] = "\(vcpuPinning)"
+            logger.debug("domain tuning changed", metadata: metadata)
         }
     }
 

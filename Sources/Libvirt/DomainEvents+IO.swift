@@ -1,7 +1,7 @@
 import CLibvirt
 
 /// The domain events beyond lifecycle that the agent follows: disk errors, block thresholds, jobs, the
-/// watchdog and resets. As
+/// watchdog, resets and tuning changes. As
 /// with lifecycle events, the domain is given by name and UUID only, so no handle outlives the callback.
 public struct DomainEventInfo: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
@@ -20,6 +20,9 @@ public struct DomainEventInfo: Sendable, Equatable {
         /// `VIR_DOMAIN_EVENT_ID_REBOOT`: the guest was reset (by itself, by `virDomainReset`, or by the
         /// reset that ends a `virDomainReboot`); QEMU sends it for each system reset.
         case reboot
+        /// `VIR_DOMAIN_EVENT_ID_TUNABLE`: tuning of the running domain changed (`virsh vcpupin --live`,
+        /// `emulatorpin`, `schedinfo`, `blkdeviotune`); the names of the parameters that did.
+        case tunable(parameters: [String])
     }
 
     public var name: String
@@ -75,6 +78,11 @@ private let rebootTrampoline: virConnectDomainEventGenericCallback = { _, domain
     DomainEventBox.deliver(domain, opaque, .reboot)
 }
 
+private let tunableTrampoline: virConnectDomainEventTunableCallback = { _, domain, params, count, opaque in
+    DomainEventBox.deliver(
+        domain, opaque, .tunable(parameters: TypedValue.dictionary(params, count: count).keys.sorted()))
+}
+
 private let releaseDomainEventBox: virFreeCallback = { opaque in
     guard let opaque else { return }
     Unmanaged<DomainEventBox>.fromOpaque(opaque).release()
@@ -106,10 +114,14 @@ extension Connection {
             unsafeBitCast(watchdogTrampoline, to: virConnectDomainEventGenericCallback.self)
         ),
         (Int32(VIR_DOMAIN_EVENT_ID_REBOOT.rawValue), rebootTrampoline),
+        (
+            Int32(VIR_DOMAIN_EVENT_ID_TUNABLE.rawValue),
+            unsafeBitCast(tunableTrampoline, to: virConnectDomainEventGenericCallback.self)
+        ),
     ]
 
     /// Calls `handler` on libvirt's event thread for every I/O error, block threshold, completed job,
-    /// migration iteration, watchdog firing and reset of every domain. Keep it short: it holds up the event loop. Registrations are
+    /// migration iteration, watchdog firing, reset and tuning change of every domain. Keep it short: it holds up the event loop. Registrations are
     /// removed when the connection is released. An event the daemon does not know (one older than the
     /// event) is left out rather than failing the connection: returns the IDs libvirt refused.
     @discardableResult

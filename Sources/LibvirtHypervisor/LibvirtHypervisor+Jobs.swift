@@ -28,6 +28,8 @@ extension DomainEvent {
             kind = .watchdog(WatchdogAction(code: action))
         case .reboot:
             kind = .reboot
+        case .tunable(let parameters):
+            kind = .tunable(vcpuPinning: parameters.contains { $0.hasPrefix("cputune.vcpupin") })
         }
         self.init(domain: DomainRef(uuid: info.uuid, name: info.name), kind: kind, time: time)
     }

@@ -103,6 +103,14 @@ struct KVMAgentCommand: AsyncParsableCommand {
         help: "Time between guest agent rounds (e.g. 30s); each round reaches into every guest with an agent.")
     var guestAgentInterval = "30s"
 
+    @Option(
+        name: .customLong("collector.vcpuinfo.interval"),
+        help: ArgumentHelp(
+            "Time between reads of each running domain's vcpuinfo (physical CPU and affinity; e.g. 60s). "
+                + "It is also read when a domain starts and when a vCPU is pinned; vCPU state and time come "
+                + "every pass."))
+    var vcpuinfoInterval = "60s"
+
     @Option(name: .customLong("log.level"), help: "debug, info, warning or error.")
     var logLevel = "info"
 
@@ -159,6 +167,9 @@ struct KVMAgentCommand: AsyncParsableCommand {
         }
         configuration.collector.guestAgentInterval = try flag("collector.guest-agent.interval") {
             try FlagValues.duration(self.guestAgentInterval)
+        }
+        configuration.collector.vcpuinfoInterval = try flag("collector.vcpuinfo.interval") {
+            try FlagValues.duration(self.vcpuinfoInterval)
         }
         configuration.connections = ConnectionLimits(
             readHeaderTimeout: try flag("web.read-header-timeout") { try Self.connectionTimeout(readHeaderTimeout) },

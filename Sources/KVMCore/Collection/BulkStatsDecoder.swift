@@ -44,7 +44,8 @@ public struct BulkStatsDecoder: Sendable {
             let p = "vcpu.\(index)."
             let counters = VCPUCounters(
                 timeSeconds: ns(p + "time"), waitSeconds: ns(p + "wait"), delaySeconds: ns(p + "delay"),
-                halted: params[p + "halted"].flatMap(Self.flag))
+                halted: params[p + "halted"].flatMap(Self.flag),
+                state: num(p + "state").flatMap { Int(exactly: $0) }.flatMap(VCPUInfo.State.init(rawValue:)))
             if counters != VCPUCounters() { stats.vcpus[index] = counters }
         }
         stats.kvm = decodeKVM(params, vcpus: vcpuCount)

@@ -12,6 +12,9 @@ public struct CollectorOptions: Sendable {
     public var concurrency: Int
     /// How often the host capability (CPU flags, modules, bridges) is read again.
     public var hostProbeInterval: Duration
+    /// How often each running domain's vcpuinfo (physical CPU and affinity) is read again
+    /// (`--collector.vcpuinfo.interval`); state and time come from the bulk call every pass.
+    public var vcpuinfoInterval: Duration = .seconds(60)
     /// Overrunning calls the collector lets run on before it stops asking suspect domains; kept below
     /// libvirtd's per-client request limit so the listing and healthy domains still get through.
     public var maximumAbandonedCalls = 3
@@ -188,7 +191,9 @@ public final class Collector: Sendable {
     private func refreshListing() async {
         guard store.snapshot().libvirtUp, await listAndReconcile() != nil else { return }
         await refreshStaleConfigs()
-        let unsampled = store.snapshot().sortedDomains.filter { $0.state.isActive && $0.stats == nil }.map(\.ref)
+        let unsampled = store.snapshot().sortedDomains.filter {
+            $0.state.isActive && ($0.stats == nil || $0.vcpusStale)
+        }.map(\.ref)
         if !unsampled.isEmpty { _ = await sample(unsampled) }
         await pollJobs()
     }

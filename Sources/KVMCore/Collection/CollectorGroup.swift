@@ -22,7 +22,8 @@ public enum CollectorGroup: String, Sendable, CaseIterable, Hashable, Comparable
         case .interface:
             "Network interface counters (kvm_domain_interface_*): part of the bulk call, 8 series per interface."
         case .vcpuinfo:
-            "virsh vcpuinfo's state, physical CPU and affinity per vCPU: one call per running domain and pass."
+            "virsh vcpuinfo's state, physical CPU and affinity per vCPU: one call per running domain when it "
+                + "starts, when a vCPU is pinned or plugged, and every --collector.vcpuinfo.interval."
         case .jobs:
             "Progress of running jobs (migrations, dumps, backups): one call per domain with a job, while it runs."
         case .pools:

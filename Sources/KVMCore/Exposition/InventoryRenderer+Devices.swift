@@ -1,6 +1,6 @@
 extension InventoryRenderer {
-    /// One vCPU's figures, merged from `virDomainGetVcpus` (state, physical CPU, affinity) and the bulk
-    /// `vcpu` group (wait and steal, which vcpuinfo lacks).
+    /// One vCPU's figures, merged from `virDomainGetVcpus` (physical CPU, affinity) and the bulk `vcpu` group
+    /// (state and time, read every pass; wait and steal, which vcpuinfo lacks).
     private struct VCPURow {
         var domain: String
         var vcpu: String
@@ -18,6 +18,9 @@ extension InventoryRenderer {
         }
     }
 
+    static let vcpuinfoSampled =
+        " Read every --collector.vcpuinfo.interval, when the domain starts and when a vCPU is pinned."
+
     func writeVCPUs(_ domains: [DomainEntry], into w: inout ExpositionWriter) {
         let rows = vcpuRows(domains)
         w.family(
@@ -25,9 +28,12 @@ extension InventoryRenderer {
         ) {
             samples in
             for r in rows {
+                // Part of the vcpuinfo collector (absent when it is off), though the state itself is the bulk
+                // call's, which is newer than the last vcpuinfo.
                 guard let info = r.info else { continue }
+                let current = r.counters?.state ?? info.state
                 for state in VCPUInfo.State.allCases {
-                    samples.add(["domain": r.domain, "vcpu": r.vcpu, "state": state.name], info.state == state)
+                    samples.add(["domain": r.domain, "vcpu": r.vcpu, "state": state.name], current == state)
                 }
             }
         }
@@ -53,13 +59,13 @@ extension InventoryRenderer {
         }
         w.family(
             "kvm_domain_vcpu_physical_cpu", .gauge,
-            help: "The host CPU the vCPU ran on when sampled (virsh vcpuinfo); -1 when offline." + Self.sampled
+            help: "The host CPU the vCPU ran on when sampled (virsh vcpuinfo); -1 when offline." + Self.vcpuinfoSampled
         ) { samples in
             for r in rows { samples.add(["domain": r.domain, "vcpu": r.vcpu], r.info.map { Double($0.physicalCPU) }) }
         }
         w.family(
             "kvm_domain_vcpu_affinity_info", .gauge,
-            help: "The host CPUs the vCPU may run on, as a list of ranges (virsh vcpuinfo)." + Self.sampled
+            help: "The host CPUs the vCPU may run on, as a list of ranges (virsh vcpuinfo)." + Self.vcpuinfoSampled
         ) { samples in
             for r in rows {
                 guard let info = r.info else { continue }

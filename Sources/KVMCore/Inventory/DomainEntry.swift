@@ -12,7 +12,16 @@ public struct DomainEntry: Sendable, Equatable {
     public var configStale = true
     public var stats: DomainStats?
     public var statsSampledAt: Double?
+    /// `virsh vcpuinfo`'s answer, read again every `CollectorOptions.vcpuinfoInterval`: the bulk `vcpu` group
+    /// gives each vCPU's state and time every pass; only the physical CPU and affinity come from here.
     public var vcpus: [VCPUInfo] = []
+    public var vcpusSampledAt: Double?
+    /// vCPU pinnings that tuning events told of, and how many of them `vcpus` was read after: the next pass
+    /// reads vcpuinfo again while they differ. A count, not a flag, so that a pinning told while a read was
+    /// under way is not taken as seen by it.
+    var vcpuPinnings = 0
+    var vcpuPinningsRead = 0
+    public var vcpusStale: Bool { vcpuPinnings != vcpuPinningsRead }
     /// The last attempt to sample this domain ran past its deadline, or is still stuck.
     public var statsTimedOut = false
     /// (event, detail) to how many such events the callback saw.
@@ -40,6 +49,7 @@ public struct DomainEntry: Sendable, Equatable {
     mutating func dropSamples(timedOut: Bool = false) {
         stats = nil
         vcpus = []
+        vcpusSampledAt = nil
         statsTimedOut = timedOut
         if !state.isActive { guest.reset() }
     }

@@ -35,6 +35,10 @@ extension Inventory {
         case .reboot:
             entry.resets += 1
             return entry.resets
+        case .tunable(let vcpuPinning):
+            // The affinity vcpuinfo showed is out of date: the next pass asks for it again.
+            if vcpuPinning { entry.vcpuPinnings += 1 }
+            return 1
         }
     }
 

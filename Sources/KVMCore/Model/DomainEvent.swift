@@ -10,6 +10,9 @@ public struct DomainEvent: Sendable, Equatable {
         case watchdog(WatchdogAction)
         /// The guest was reset: by itself, by a watchdog, or by the agent's reset or reboot.
         case reboot
+        /// Tuning of the running domain changed; `vcpuPinning` when it was a vCPU's pinning (`virsh vcpupin`),
+        /// which `virsh vcpuinfo`'s affinity shows.
+        case tunable(vcpuPinning: Bool)
     }
 
     public struct IOError: Sendable, Equatable {
@@ -99,7 +102,13 @@ extension DomainEvent {
         switch kind {
         case .jobCompleted: true
         case .migrationIteration(let iteration): iteration <= 1
-        case .ioError, .blockThreshold, .watchdog, .reboot: false
+        case .ioError, .blockThreshold, .watchdog, .reboot, .tunable: false
         }
+    }
+
+    /// Whether the event makes the domain's vcpuinfo out of date (a vCPU was pinned), so it should be read
+    /// now rather than at its next due time.
+    public var changesVCPUInfo: Bool {
+        if case .tunable(vcpuPinning: true) = kind { true } else { false }
     }
 }

@@ -45,13 +45,17 @@ public struct VCPUCounters: Sendable, Equatable {
     public var delaySeconds: Double?
     /// `vcpu.N.halted`: libvirt gives it only where it means something (s390).
     public var halted: Bool?
+    /// `vcpu.N.state`: the state `virsh vcpuinfo` shows, read every pass with the counters.
+    public var state: VCPUInfo.State?
     public init(
-        timeSeconds: Double? = nil, waitSeconds: Double? = nil, delaySeconds: Double? = nil, halted: Bool? = nil
+        timeSeconds: Double? = nil, waitSeconds: Double? = nil, delaySeconds: Double? = nil, halted: Bool? = nil,
+        state: VCPUInfo.State? = nil
     ) {
         self.timeSeconds = timeSeconds
         self.waitSeconds = waitSeconds
         self.delaySeconds = delaySeconds
         self.halted = halted
+        self.state = state
     }
 }
 

@@ -65,7 +65,7 @@ enum Fixtures {
             "vcpu.current": .uint(2), "vcpu.maximum": .uint(2),
             "vcpu.0.state": .int(1), "vcpu.0.time": .uint(5_000_000_000), "vcpu.0.wait": .uint(1_000_000),
             "vcpu.0.delay": .uint(2_000_000),
-            "vcpu.1.state": .int(1), "vcpu.1.time": .uint(6_000_000_000),
+            "vcpu.1.state": .int(2), "vcpu.1.time": .uint(6_000_000_000),
             "block.count": .uint(1), "block.0.name": .string("vda"),
             "block.0.path": .string("/var/lib/libvirt/images/guest.qcow2"),
             "block.0.rd.reqs": .uint(100), "block.0.rd.bytes": .uint(409_600), "block.0.rd.times": .uint(3_000_000_000),
