@@ -6,7 +6,8 @@
  *   control connection: virConnectGetAllDomainStats(state): every domain and its state in one call;
  *   stats connection:   virDomainListGetStats over the running ones with the agent's groups, NOWAIT;
  *   control connection: virDomainGetVcpus for each running domain (buffer for the domain's vcpu.maximum
- *                       from the bulk answer, as the agent);
+ *                       from the bulk answer, as the agent; the agent makes it every
+ *                       --collector.vcpuinfo.interval, not every pass, and bench/compare.py leaves it out);
  *   control connection: the storage pools and networks (see storage()).
  *
  * Usage: floor PASSES LIBVIRTD_PID [GROUPS]

@@ -98,8 +98,12 @@ struct StatusPage {
                 } ?? "<small>none since the agent started</small>"
             let vcpus = entry.stats?.vcpusCurrent ?? entry.config?.vcpusCurrent
             let memory = entry.stats?.memoryBytes ?? entry.config?.memoryMaximumBytes
-            let perVCPU = entry.vcpus.map {
-                "<li>\($0.number): CPU \($0.physicalCPU), \($0.state.name), \(String(format: "%.1f", $0.cpuTimeSeconds)) s</li>"
+            // State and time from the last pass; the physical CPU from the last vcpuinfo, which is read less often.
+            let perVCPU = entry.vcpus.map { info in
+                let counters = entry.stats?.vcpus[info.number]
+                let state = (counters?.state ?? info.state).name
+                let seconds = String(format: "%.1f", counters?.timeSeconds ?? info.cpuTimeSeconds)
+                return "<li>\(info.number): CPU \(info.physicalCPU), \(state), \(seconds) s</li>"
             }.joined()
             html += "<tr><td>\(escape(entry.ref.name))\(orchestration(entry))</td><td>\(state)</td><td>\(event)</td>"
             html +=

@@ -33,6 +33,17 @@ import Testing
         #expect(page.contains("2 of 2 running"))
     }
 
+    /// vcpuinfo is read less often than the bulk call: each vCPU's state and time are the last pass's.
+    @Test func vCPUStateAndTimeComeFromTheLastPass() {
+        var inventory = Self.inventory(["web01"])
+        let uuid = inventory.domains.keys.first!
+        var stats = DomainStats()
+        stats.vcpus[0] = VCPUCounters(timeSeconds: 20.25, state: .blocked)
+        inventory.domains[uuid]?.stats = stats
+        let page = StatusPage(version: "1.0", telemetryPath: "/metrics").render(inventory, actions: [], now: 0)
+        #expect(page.contains("0: CPU 3, blocked, 20.2 s") || page.contains("0: CPU 3, blocked, 20.3 s"))
+    }
+
     @Test func libvirtDownIsSaid() {
         var inventory = Self.inventory([])
         inventory.libvirtUp = false
