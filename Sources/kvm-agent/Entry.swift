@@ -8,7 +8,18 @@ enum Entry {
     static func main() async {
         quietLibdispatch()
         limitMallocArenas()
+        await startTimers()
         await KVMAgentCommand.main()
+    }
+
+    /// libdispatch runs Swift Concurrency's timers on Linux and makes its epoll instance, eventfd and timerfd the
+    /// first time a task sleeps; when it cannot (EMFILE) it traps. A flood of connections can take every
+    /// descriptor (accept then waits, see AcceptBackoffTests), and on a loaded host the flood can come before
+    /// the agent's first sleep: the suite saw the agent die with SIGILL that way, and a program that exhausts
+    /// its descriptors and then sleeps dies the same way every time. One sleep here, while descriptors are
+    /// plentiful, makes them for the life of the process (sleeps on other clocks reuse them).
+    static func startTimers() async {
+        try? await Task.sleep(for: .milliseconds(1))
     }
 
     /// libdispatch (Linux, since Swift 6.3) starts its manager thread, which runs every Dispatch timer and signal
