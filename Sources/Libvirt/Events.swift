@@ -32,6 +32,22 @@ let releaseBox: virFreeCallback = { opaque in
     Unmanaged<AnyObject>.fromOpaque(opaque).release()
 }
 
+/// Hands `handler` to a libvirt registration call, retained in a `HandlerBox` that libvirt releases through
+/// `releaseBox` when the callback is deregistered; releases it here and throws when libvirt refuses (`call`
+/// names the function for the error). Returns the callback ID.
+func registerCallback<Argument>(
+    _ handler: @escaping @Sendable (Argument) -> Void, _ call: String,
+    _ register: (UnsafeMutableRawPointer) -> Int32
+) throws(LibvirtError) -> Int32 {
+    let box = Unmanaged.passRetained(HandlerBox(handler)).toOpaque()
+    let id = register(box)
+    guard id >= 0 else {
+        Unmanaged<AnyObject>.fromOpaque(box).release()
+        throw LibvirtError.last(call)
+    }
+    return id
+}
+
 private let lifecycleTrampoline: virConnectDomainEventCallback = { _, domain, event, detail, opaque in
     guard let opaque, let domain else { return 0 }
     let box = Unmanaged<HandlerBox<LifecycleEventInfo>>.fromOpaque(opaque).takeUnretainedValue()
@@ -51,11 +67,8 @@ extension Connection {
     /// Calls `handler` on libvirt's event thread for every lifecycle event of every domain. Keep it short:
     /// it holds up the event loop. Registrations are removed when the connection is released.
     public func onLifecycleEvent(_ handler: @escaping @Sendable (LifecycleEventInfo) -> Void) throws(LibvirtError) {
-        let box = Unmanaged.passRetained(HandlerBox(handler)).toOpaque()
-        let id = kvmshim_register_lifecycle(pointer, lifecycleTrampoline, box, releaseBox)
-        guard id >= 0 else {
-            Unmanaged<AnyObject>.fromOpaque(box).release()
-            throw LibvirtError.last("virConnectDomainEventRegisterAny")
+        let id = try registerCallback(handler, "virConnectDomainEventRegisterAny") {
+            kvmshim_register_lifecycle(pointer, lifecycleTrampoline, $0, releaseBox)
         }
         rememberEventCallback(id)
     }

@@ -84,11 +84,8 @@ extension Connection {
     public func onAgentLifecycleEvent(
         _ handler: @escaping @Sendable (AgentLifecycleEventInfo) -> Void
     ) throws(LibvirtError) {
-        let box = Unmanaged.passRetained(HandlerBox(handler)).toOpaque()
-        let id = kvmshim_register_agent_lifecycle(pointer, agentLifecycleTrampoline, box, releaseBox)
-        guard id >= 0 else {
-            Unmanaged<AnyObject>.fromOpaque(box).release()
-            throw LibvirtError.last("virConnectDomainEventRegisterAny(agent lifecycle)")
+        let id = try registerCallback(handler, "virConnectDomainEventRegisterAny(agent lifecycle)") {
+            kvmshim_register_agent_lifecycle(pointer, agentLifecycleTrampoline, $0, releaseBox)
         }
         rememberEventCallback(id)
     }

@@ -54,29 +54,20 @@ extension Connection {
     /// Calls `handler` on libvirt's event thread for every lifecycle and refresh event of every storage pool.
     /// Keep it short: it holds up the event loop. Registrations are removed when the connection is released.
     public func onStoragePoolEvent(_ handler: @escaping @Sendable (StoragePoolEventInfo) -> Void) throws(LibvirtError) {
-        let lifecycle = Unmanaged.passRetained(HandlerBox(handler)).toOpaque()
-        let lifecycleID = kvmshim_register_pool_lifecycle(pointer, poolLifecycleTrampoline, lifecycle, releaseBox)
-        guard lifecycleID >= 0 else {
-            Unmanaged<AnyObject>.fromOpaque(lifecycle).release()
-            throw LibvirtError.last("virConnectStoragePoolEventRegisterAny(lifecycle)")
+        let lifecycleID = try registerCallback(handler, "virConnectStoragePoolEventRegisterAny(lifecycle)") {
+            kvmshim_register_pool_lifecycle(pointer, poolLifecycleTrampoline, $0, releaseBox)
         }
         rememberPoolEventCallback(lifecycleID)
-        let refresh = Unmanaged.passRetained(HandlerBox(handler)).toOpaque()
-        let refreshID = kvmshim_register_pool_refresh(pointer, poolRefreshTrampoline, refresh, releaseBox)
-        guard refreshID >= 0 else {
-            Unmanaged<AnyObject>.fromOpaque(refresh).release()
-            throw LibvirtError.last("virConnectStoragePoolEventRegisterAny(refresh)")
+        let refreshID = try registerCallback(handler, "virConnectStoragePoolEventRegisterAny(refresh)") {
+            kvmshim_register_pool_refresh(pointer, poolRefreshTrampoline, $0, releaseBox)
         }
         rememberPoolEventCallback(refreshID)
     }
 
     /// Calls `handler` on libvirt's event thread for every lifecycle event of every virtual network.
     public func onNetworkEvent(_ handler: @escaping @Sendable (NetworkEventInfo) -> Void) throws(LibvirtError) {
-        let box = Unmanaged.passRetained(HandlerBox(handler)).toOpaque()
-        let id = kvmshim_register_network_lifecycle(pointer, networkLifecycleTrampoline, box, releaseBox)
-        guard id >= 0 else {
-            Unmanaged<AnyObject>.fromOpaque(box).release()
-            throw LibvirtError.last("virConnectNetworkEventRegisterAny")
+        let id = try registerCallback(handler, "virConnectNetworkEventRegisterAny") {
+            kvmshim_register_network_lifecycle(pointer, networkLifecycleTrampoline, $0, releaseBox)
         }
         rememberNetworkEventCallback(id)
     }

@@ -29,11 +29,7 @@ import Testing
                 json: RemediationFixture.notification(alert: "KVMDomainNotRunning", domain: "legacy01"))
             #expect(plain.reason == "crashed_left_alone", "\(plain.text)")
 
-            let answer = try await client.post(
-                "/api/v1/alertmanager",
-                json: RemediationFixture.notification(alert: "KVMDomainCrashed", domain: "legacy01"))
-            #expect(answer.kind == "queued", "\(answer.text)")
-            let outcome = try await client.actionOutcome(try #require(answer.actionID), within: .seconds(30))
+            let outcome = try await client.remediate("KVMDomainCrashed", domain: "legacy01", within: .seconds(30))
             #expect(outcome["result"] as? String == "success", "\(outcome)")
             #expect(outcome["state_before"] as? String == "crashed")
             #expect(outcome["state_after"] as? String == "running")

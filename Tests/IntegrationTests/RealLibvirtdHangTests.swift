@@ -29,11 +29,7 @@ extension RealLibvirtdTests {
         try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(600), policy: try fixture.policy()) { client in
             let (_, listed) = try await client.scrape(until: { $0.knownState(of: guest.name) == "running" })
             try #require(listed)
-            let answer = try await client.post(
-                "/api/v1/alertmanager",
-                json: RemediationFixture.notification(alert: "KVMDomainHung", domain: guest.name))
-            #expect(answer.kind == "queued", "\(answer.text)")
-            let outcome = try await client.actionOutcome(try #require(answer.actionID), within: .seconds(60))
+            let outcome = try await client.remediate("KVMDomainHung", domain: guest.name, within: .seconds(60))
             #expect(outcome["result"] as? String == "success", "\(outcome)")
             #expect(outcome["state_after"] as? String == "running")
             let (scrape, counted) = try await client.scrape(until: {
@@ -59,11 +55,7 @@ extension RealLibvirtdTests {
         try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(600), policy: try fixture.policy()) { client in
             let (_, listed) = try await client.scrape(until: { $0.knownState(of: guest.name) == "running" })
             try #require(listed)
-            let answer = try await client.post(
-                "/api/v1/alertmanager",
-                json: RemediationFixture.notification(alert: "KVMDomainRebootMe", domain: guest.name))
-            #expect(answer.kind == "queued", "\(answer.text)")
-            let outcome = try await client.actionOutcome(try #require(answer.actionID), within: .seconds(90))
+            let outcome = try await client.remediate("KVMDomainRebootMe", domain: guest.name, within: .seconds(90))
             #expect(outcome["result"] as? String == "success", "\(outcome)")
             #expect(outcome["state_after"] as? String == "running")
         }

@@ -122,6 +122,18 @@ extension TestClientProtocol {
         }
     }
 
+    /// Posts `alert` for `domain` to the webhook, expects it queued, and waits for the action's outcome.
+    func remediate(
+        _ alert: String, domain: String, within deadline: Duration,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> [String: Any] {
+        let answer = try await post(
+            "/api/v1/alertmanager", json: RemediationFixture.notification(alert: alert, domain: domain))
+        #expect(answer.kind == "queued", "\(answer.text)", sourceLocation: sourceLocation)
+        return try await actionOutcome(
+            try #require(answer.actionID, sourceLocation: sourceLocation), within: deadline)
+    }
+
     /// Polls the action until it has an outcome, or `deadline` passes.
     func actionOutcome(_ id: String, within deadline: Duration) async throws -> [String: Any] {
         let end = ContinuousClock.now + deadline
