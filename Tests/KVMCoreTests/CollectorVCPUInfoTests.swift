@@ -61,6 +61,15 @@ import Testing
         #expect(h.entry(alpha.ref)?.vcpusStale == false)
     }
 
+    @Test func withTheCollectorOffAPinningIsNotAskedAboutAgain() async {
+        let h = CollectorHarness([alpha]) { $0.collectors.remove(.vcpuinfo) }
+        #expect(await h.collectOnce() == .success)
+        h.store.applyDomainEvent(DomainEvent(domain: alpha.ref, kind: .tunable(vcpuPinning: true), time: 1))
+        #expect(await h.collectOnce() == .success)
+        #expect(h.entry(alpha.ref)?.vcpusStale == false)
+        #expect(h.fake.calls(.vcpuInfo) == 0)
+    }
+
     @Test func aPluggedVCPUMakesItDue() async {
         let h = CollectorHarness([alpha])
         #expect(await h.collectOnce() == .success)

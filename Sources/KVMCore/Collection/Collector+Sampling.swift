@@ -84,7 +84,10 @@ extension Collector {
         guard let record else { return (ref, .timedOut) }
         do {
             let stats = try await complete(ref, record, config: config)
-            guard options.collectors.contains(.vcpuinfo) else { return (ref, .sampled(stats, ([], 0))) }
+            guard options.collectors.contains(.vcpuinfo) else {
+                // Nothing to read: a pinning told meanwhile is taken as seen, or every quick pass would ask again.
+                return (ref, .sampled(stats, ([], previous?.vcpuPinnings ?? 0)))
+            }
             guard vcpuinfoDue(previous, counters: stats.vcpus) else { return (ref, .sampled(stats, nil)) }
             let pinnings = previous?.vcpuPinnings ?? 0
             let maximum = (stats.vcpusMaximum ?? config?.vcpusMaximum).flatMap { Int(exactly: $0) }
