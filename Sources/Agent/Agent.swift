@@ -45,6 +45,7 @@ public enum Agent {
         collectorOptions.collectors = configuration.collector.collectors
         collectorOptions.balloonPeriod = configuration.collector.balloonPeriod
         collectorOptions.vcpuinfoInterval = configuration.collector.vcpuinfoInterval
+        let readsVCPUInfo = collectorOptions.collectors.contains(.vcpuinfo)
         let collector = Collector(
             hypervisor: hypervisor, store: store, options: collectorOptions,
             probeHost: { hostProbe.probe() }, telemetry: telemetry, logger: logger)
@@ -85,7 +86,7 @@ public enum Agent {
                     if case .reboot = event.kind { remediation?.engine.observeReset(event.domain) }
                     // A job started or ended, or a vCPU was pinned: the quick pass reads the job's figures (or
                     // that it is gone) or the vcpuinfo now.
-                    if event.concernsJob || event.changesVCPUInfo { collector.requestRefresh() }
+                    if event.concernsJob || (event.changesVCPUInfo && readsVCPUInfo) { collector.requestRefresh() }
                 }
             ).followingStorage(
                 store: store, collector: collector, collectors: configuration.collector.collectors, logger: logger),

@@ -12,14 +12,19 @@ enum Entry {
         await KVMAgentCommand.main()
     }
 
-    /// libdispatch runs Swift Concurrency's timers on Linux and makes its epoll instance, eventfd and timerfd the
-    /// first time a task sleeps; when it cannot (EMFILE) it traps. A flood of connections can take every
-    /// descriptor (accept then waits, see AcceptBackoffTests), and on a loaded host the flood can come before
-    /// the agent's first sleep: the suite saw the agent die with SIGILL that way, and a program that exhausts
-    /// its descriptors and then sleeps dies the same way every time. One sleep here, while descriptors are
-    /// plentiful, makes them for the life of the process (sleeps on other clocks reuse them).
+    /// libdispatch runs Swift Concurrency's timers and `asyncAfter` on Linux. It makes its epoll instance and
+    /// eventfd the first time either is used, and traps (SIGILL) when it cannot (EMFILE); it makes a timerfd per
+    /// clock the first time that clock is used, and when it cannot, timers on that clock never fire. A flood of
+    /// connections can take every descriptor (accept then waits, see AcceptBackoffTests), and on a loaded host
+    /// the flood can come before the agent's first sleep: the suite saw the agent die with SIGILL that way, and
+    /// a program that exhausts its descriptors and then sleeps dies the same way every time. Both clocks the
+    /// agent uses (`Task.sleep`'s continuous one, `asyncAfter`'s uptime one for HeapTrimmer) are used here
+    /// once, while descriptors are plentiful, so that all of it exists for the life of the process.
     static func startTimers() async {
         try? await Task.sleep(for: .milliseconds(1))
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(1)) { done.resume() }
+        }
     }
 
     /// libdispatch (Linux, since Swift 6.3) starts its manager thread, which runs every Dispatch timer and signal

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import KVMCore
@@ -32,6 +33,41 @@ import Testing
         #expect(rendered.value("kvm_domain_vcpu_state", vcpu0.merging(["state": "running"]) { a, _ in a }) == "0")
         #expect(rendered.value("kvm_domain_vcpu_time_seconds_total", vcpu0) == "9")
         #expect(rendered.value("kvm_domain_vcpu_physical_cpu", vcpu0) == "3")
+    }
+
+    @Test func itIsReadAgainOnceTheIntervalHasPassed() async {
+        let h = CollectorHarness([alpha, bravo])
+        #expect(await h.collectOnce() == .success)
+        // The last read of alpha's vcpuinfo as if a minute ago (the default interval); bravo's is fresh.
+        h.store.update { $0.domains[alpha.ref.uuid]?.vcpusSampledAt? -= 60 }
+        #expect(await h.collectOnce() == .success)
+        #expect(h.fake.calls(.vcpuInfo, for: alpha.ref) == 2)
+        #expect(h.fake.calls(.vcpuInfo, for: bravo.ref) == 1)
+        // A clock stepped back: read at once, not when the clock has caught up.
+        h.store.update { $0.domains[bravo.ref.uuid]?.vcpusSampledAt? += 3600 }
+        #expect(await h.collectOnce() == .success)
+        #expect(h.fake.calls(.vcpuInfo, for: bravo.ref) == 2)
+    }
+
+    /// A restart (stopped, then started events) while a pass reads vcpuinfo from the old qemu process: what
+    /// that read publishes is not taken as current, and the next pass reads it again.
+    @Test func aRestartDuringAReadMakesItDueAgain() async {
+        let h = CollectorHarness([alpha])
+        #expect(await h.collectOnce() == .success)
+        h.store.update { $0.domains[alpha.ref.uuid]?.vcpusSampledAt? -= 60 }
+        h.fake.beforeVCPUInfo {
+            for kind in [LifecycleEvent.Kind.stopped, .started] {
+                h.store.applyLifecycle(
+                    LifecycleEvent(
+                        domain: alpha.ref, kindCode: kind.rawValue, detailCode: 0, time: Date().timeIntervalSince1970))
+            }
+        }
+        #expect(await h.collectOnce() == .success)
+        #expect(h.entry(alpha.ref)?.vcpusStale == true, "read before the restart")
+        h.fake.beforeVCPUInfo {}
+        #expect(await h.collectOnce() == .success)
+        #expect(h.fake.calls(.vcpuInfo) == 3)
+        #expect(h.entry(alpha.ref)?.vcpusStale == false)
     }
 
     @Test func aZeroIntervalReadsItEveryPass() async {

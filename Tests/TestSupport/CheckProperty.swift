@@ -16,6 +16,8 @@ public func checkProperty<InputValue, ResultValue>(
         perform: { value in
             do {
                 try await body(value)
+            } catch is ExpectationFailedError {
+                // A failed #require, which recorded its issue before throwing.
             } catch {
                 Issue.record(error, "thrown for \(value)", sourceLocation: sourceLocation)
             }

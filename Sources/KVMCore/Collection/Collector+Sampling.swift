@@ -4,8 +4,8 @@ import Synchronization
 
 extension Collector {
     private enum Outcome: Sendable {
-        /// The vcpuinfo read, with the pinnings it reflects; nil when it was not due and the last one stands.
-        case sampled(DomainStats, (vcpus: [VCPUInfo], pinnings: Int)?)
+        /// The vcpuinfo read, with the changes it reflects; nil when it was not due and the last one stands.
+        case sampled(DomainStats, (vcpus: [VCPUInfo], changes: Int)?)
         /// Past the deadline, still stuck from an earlier pass, or skipped by libvirt because its job is held.
         case timedOut
         case failed
@@ -85,14 +85,14 @@ extension Collector {
         do {
             let stats = try await complete(ref, record, config: config)
             guard options.collectors.contains(.vcpuinfo) else {
-                // Nothing to read: a pinning told meanwhile is taken as seen, or every quick pass would ask again.
-                return (ref, .sampled(stats, ([], previous?.vcpuPinnings ?? 0)))
+                // Nothing to read: a change told meanwhile is taken as seen, or every quick pass would ask again.
+                return (ref, .sampled(stats, ([], previous?.vcpuinfoChanges ?? 0)))
             }
             guard vcpuinfoDue(previous, counters: stats.vcpus) else { return (ref, .sampled(stats, nil)) }
-            let pinnings = previous?.vcpuPinnings ?? 0
+            let changes = previous?.vcpuinfoChanges ?? 0
             let maximum = (stats.vcpusMaximum ?? config?.vcpusMaximum).flatMap { Int(exactly: $0) }
             let vcpus = try await call("vcpuinfo", key: ref.uuid) { try await $0.vcpuInfo(ref, maximumVCPUs: maximum) }
-            return (ref, .sampled(stats, (vcpus, pinnings)))
+            return (ref, .sampled(stats, (vcpus, changes)))
         } catch is DeadlineExceeded {
             return (ref, .timedOut)
         } catch {
@@ -108,7 +108,9 @@ extension Collector {
     private func vcpuinfoDue(_ previous: DomainEntry?, counters: [Int: VCPUCounters]) -> Bool {
         guard let previous, let sampledAt = previous.vcpusSampledAt, !previous.vcpusStale else { return true }
         if !counters.isEmpty && Set(counters.keys) != Set(previous.vcpus.map(\.number)) { return true }
-        return Date().timeIntervalSince1970 - sampledAt >= options.vcpuinfoInterval.seconds
+        // A clock stepped back makes the age negative: read it then rather than wait for the clock to catch up.
+        let age = Date().timeIntervalSince1970 - sampledAt
+        return age < 0 || age >= options.vcpuinfoInterval.seconds
     }
 
     private func publish(_ outcomes: [(DomainRef, Outcome)]) {
@@ -123,7 +125,7 @@ extension Collector {
                     if let vcpuinfo {
                         entry.vcpus = vcpuinfo.vcpus
                         entry.vcpusSampledAt = now
-                        entry.vcpuPinningsRead = vcpuinfo.pinnings
+                        entry.vcpuinfoChangesRead = vcpuinfo.changes
                     }
                     entry.statsSampledAt = now
                     entry.statsTimedOut = false

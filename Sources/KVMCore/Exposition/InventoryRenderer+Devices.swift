@@ -19,7 +19,7 @@ extension InventoryRenderer {
     }
 
     static let vcpuinfoSampled =
-        " Read every --collector.vcpuinfo.interval, when the domain starts and when a vCPU is pinned."
+        " Read every --collector.vcpuinfo.interval, when the domain starts and when a vCPU is pinned or plugged."
 
     func writeVCPUs(_ domains: [DomainEntry], into w: inout ExpositionWriter) {
         let rows = vcpuRows(domains)

@@ -16,12 +16,13 @@ public struct DomainEntry: Sendable, Equatable {
     /// gives each vCPU's state and time every pass; only the physical CPU and affinity come from here.
     public var vcpus: [VCPUInfo] = []
     public var vcpusSampledAt: Double?
-    /// vCPU pinnings that tuning events told of, and how many of them `vcpus` was read after: the next pass
-    /// reads vcpuinfo again while they differ. A count, not a flag, so that a pinning told while a read was
-    /// under way is not taken as seen by it.
-    var vcpuPinnings = 0
-    var vcpuPinningsRead = 0
-    public var vcpusStale: Bool { vcpuPinnings != vcpuPinningsRead }
+    /// Events that make vcpuinfo out of date (a vCPU pinned; the domain started or stopped, so its vCPU
+    /// threads are new), and how many of them `vcpus` was read after: the next pass reads vcpuinfo again
+    /// while they differ. A count, not a flag, so that an event told while a read was under way (from the
+    /// qemu process before a restart, say) is not taken as seen by it.
+    var vcpuinfoChanges = 0
+    var vcpuinfoChangesRead = 0
+    public var vcpusStale: Bool { vcpuinfoChanges != vcpuinfoChangesRead }
     /// The last attempt to sample this domain ran past its deadline, or is still stuck.
     public var statsTimedOut = false
     /// (event, detail) to how many such events the callback saw.

@@ -37,7 +37,7 @@ extension Inventory {
             return entry.resets
         case .tunable(let vcpuPinning):
             // The affinity vcpuinfo showed is out of date: the next pass asks for it again.
-            if vcpuPinning { entry.vcpuPinnings += 1 }
+            if vcpuPinning { entry.vcpuinfoChanges += 1 }
             return 1
         }
     }

@@ -61,6 +61,9 @@ extension Inventory {
         if event.kind == .defined || event.kind == .started {
             entry.configStale = true
         }
+        if event.kind == .started || event.kind == .stopped || event.kind == .crashed {
+            entry.vcpuinfoChanges += 1
+        }
         if let state = event.resultingState, state != entry.state || event.kind == .started {
             entry.state = state
             entry.reason = event.resultingReason

@@ -211,8 +211,16 @@ final class FakeHypervisor: Hypervisor {
         try await answer(.interfaceStats, domain) { $0.interfaces[device] }
     }
 
+    /// Runs `body` at the start of every later vcpuinfo call, as an event that arrives while one is under way.
+    func beforeVCPUInfo(_ body: @escaping @Sendable () -> Void) {
+        vcpuInfoHook.withLock { $0 = body }
+    }
+
+    private let vcpuInfoHook = Mutex<@Sendable () -> Void>({})
+
     func vcpuInfo(_ domain: DomainRef) async throws -> [VCPUInfo] {
-        try await answer(.vcpuInfo, domain) { $0.vcpus }
+        vcpuInfoHook.withLock { $0 }()
+        return try await answer(.vcpuInfo, domain) { $0.vcpus }
     }
 
     func config(_ domain: DomainRef) async throws -> DomainConfig {
