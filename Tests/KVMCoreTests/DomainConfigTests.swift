@@ -150,20 +150,10 @@ import Testing
         }
     }
 
-    @Test func malformedXMLThrows() {
-        let truncated = "<domain type='kvm'><name>broken</name><devices><disk device='disk'>"
-        let mismatched = "<domain><name>broken</domain>"
-        #if os(Linux)
-            // swift-corelibs-foundation always parses with libxml2's XML_PARSE_RECOVER, so a malformed document
-            // comes back repaired instead of throwing.
-            withKnownIssue("FoundationXML on Linux recovers malformed XML instead of throwing") {
-                try expectThrows(truncated)
-                try expectThrows(mismatched)
-            }
-        #else
-            try? expectThrows(truncated)
-            try? expectThrows(mismatched)
-        #endif
+    /// Malformed documents are refused (XMLParser does not repair them, as XMLDocument on Linux did).
+    @Test func malformedXMLThrows() throws {
+        try expectThrows("<domain type='kvm'><name>broken</name><devices><disk device='disk'>")
+        try expectThrows("<domain><name>broken</domain>")
     }
 
     private func expectThrows(_ xml: String) throws {

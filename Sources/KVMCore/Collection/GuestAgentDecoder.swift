@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(FoundationXML)
-    import FoundationXML
-#endif
-
 /// Turns what libvirt relays from a guest agent into a `GuestAgentReport`. Everything here comes from inside
 /// the guest, so it is bounded: a guest cannot make the agent export more than a few dozen series.
 public struct GuestAgentDecoder: Sendable {
@@ -94,10 +90,14 @@ public struct GuestAgentDecoder: Sendable {
     /// The guest agent channel's state in a running domain's live XML: `<channel type='unix'><target
     /// type='virtio' name='org.qemu.guest_agent.0' state='connected'/>`. `.absent` without such a channel.
     public func channel(domainXML xml: String) throws -> GuestAgentChannel {
-        let document = try parseXMLDocument(xml)
-        let targets = try document.nodes(
-            forXPath: "/domain/devices/channel/target[@type='virtio' and @name='org.qemu.guest_agent.0']")
-        guard let target = targets.first as? XMLElement else { return .absent }
-        return target.attribute(forName: "state")?.stringValue == "connected" ? .connected : .disconnected
+        let root = try XMLTree.parse(xml)
+        guard root.localName == "domain" else { return .absent }
+        let targets = (root.child("devices")?.children("channel") ?? []).flatMap { $0.children("target") }
+        guard
+            let target = targets.first(where: {
+                $0.attr("type") == "virtio" && $0.attr("name") == "org.qemu.guest_agent.0"
+            })
+        else { return .absent }
+        return target.attr("state") == "connected" ? .connected : .disconnected
     }
 }

@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(FoundationXML)
-    import FoundationXML
-#endif
-
 extension DomainConfig {
     /// What an orchestrator wrote into the domain's metadata: who owns the domain there and under what name,
     /// so that dashboards can join on it (`kvm_domain_orchestrator_info`) without a label on every series.
@@ -26,7 +22,7 @@ extension DomainConfig {
         /// Reads one child of `<metadata>`; nil for elements no orchestrator wrote. Nova's
         /// `<nova:instance>` names the instance, its flavor and its owner; oVirt's `<ovirt-vm:vm>` carries
         /// none of these (oVirt names the domain after the VM), so only the owner is known.
-        init?(metadata element: XMLElement) {
+        init?(metadata element: XMLTree) {
             let namespace = element.uri ?? ""
             if namespace.hasPrefix(Self.nova) {
                 self.init(system: "nova")
@@ -44,8 +40,8 @@ extension DomainConfig {
             }
         }
 
-        private static func text(_ element: XMLElement?) -> String {
-            element?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        private static func text(_ element: XMLTree?) -> String {
+            element?.stringValue.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         }
     }
 

@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(FoundationXML)
-    import FoundationXML
-#endif
-
 /// What the agent reads from a domain's XML definition, plus the two flags libvirt keeps beside it.
 public struct DomainConfig: Sendable, Equatable {
     public struct Disk: Sendable, Equatable {
@@ -56,20 +52,20 @@ public struct DomainConfig: Sendable, Equatable {
 
     /// Reads a domain XML. Elements the agent does not know are ignored.
     public init(xml: String, persistent: Bool, autostart: Bool) throws {
-        let document: XMLDocument
+        let root: XMLTree
         do {
-            document = try parseXMLDocument(xml)
+            root = try XMLTree.parse(xml)
         } catch {
             throw ParseError(description: "domain XML does not parse: \(error)")
         }
-        guard let root = document.rootElement(), root.localName == "domain" else {
+        guard root.localName == "domain" else {
             throw ParseError(description: "domain XML has no <domain> root")
         }
         self.persistent = persistent
         self.autostart = autostart
         domainType = root.attr("type") ?? ""
         if let type = root.child("os")?.child("type") {
-            osType = type.stringValue ?? ""
+            osType = type.stringValue
             arch = type.attr("arch") ?? ""
         }
         let metadata = root.child("metadata")?.children("") ?? []
@@ -86,10 +82,10 @@ public struct DomainConfig: Sendable, Equatable {
                 remediationOptOut = ["no", "false"].contains(allow)
             }
         }
-        vcpusMaximum = root.child("vcpu")?.stringValue.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        vcpusMaximum = root.child("vcpu").flatMap { Double($0.stringValue.trimmingCharacters(in: .whitespaces)) }
         vcpusCurrent = root.child("vcpu")?.attr("current").flatMap(Double.init) ?? vcpusMaximum
         if let memory = root.child("memory") {
-            memoryMaximumBytes = memory.stringValue.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            memoryMaximumBytes = Double(memory.stringValue.trimmingCharacters(in: .whitespaces))
                 .map { $0 * Self.bytesPerUnit(memory.attr("unit") ?? "KiB") }
         }
         let devices = root.child("devices")
@@ -134,29 +130,5 @@ public struct DomainConfig: Sendable, Equatable {
         case "t", "tib": 1_099_511_627_776
         default: 1024
         }
-    }
-}
-
-/// `XMLDocument(xmlString:)` without its crash: swift-corelibs-foundation dereferences the null document
-/// libxml2 returns for empty input or input that starts with NUL, instead of throwing.
-func parseXMLDocument(_ xml: String) throws -> XMLDocument {
-    guard let first = xml.utf8.first, first != 0 else {
-        throw DomainConfig.ParseError(description: "empty XML document")
-    }
-    return try XMLDocument(xmlString: xml, options: [])
-}
-
-extension XMLElement {
-    /// Child elements named `localName`, or all child elements for "".
-    func children(_ localName: String) -> [XMLElement] {
-        (children ?? []).compactMap { $0 as? XMLElement }.filter { localName.isEmpty || $0.localName == localName }
-    }
-
-    func child(_ localName: String) -> XMLElement? {
-        children(localName).first
-    }
-
-    func attr(_ name: String) -> String? {
-        attribute(forName: name)?.stringValue
     }
 }

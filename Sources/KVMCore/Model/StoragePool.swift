@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(FoundationXML)
-    import FoundationXML
-#endif
-
 /// A storage pool's state, with libvirt's numbering (`virStoragePoolState`).
 public enum StoragePoolState: Int, Sendable, CaseIterable {
     case inactive = 0
@@ -70,18 +66,17 @@ public struct StoragePoolEntry: Sendable, Equatable {
 
     /// The backend type and target path from a pool's XML definition; empty strings where absent.
     public static func definition(xml: String) throws -> (type: String, path: String) {
-        let document: XMLDocument
+        let root: XMLTree
         do {
-            document = try parseXMLDocument(xml)
+            root = try XMLTree.parse(xml)
         } catch {
             throw DomainConfig.ParseError(description: "storage pool XML does not parse: \(error)")
         }
-        guard let root = document.rootElement(), root.localName == "pool" else {
+        guard root.localName == "pool" else {
             throw DomainConfig.ParseError(description: "storage pool XML has no <pool> root")
         }
-        let type = root.attribute(forName: "type")?.stringValue ?? ""
-        let path = (try? root.nodes(forXPath: "target/path").first?.stringValue) ?? nil
-        return (type, path?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
+        let path = root.child("target")?.child("path")?.stringValue ?? ""
+        return (root.attr("type") ?? "", path.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }
 
