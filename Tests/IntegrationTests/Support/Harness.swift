@@ -30,7 +30,7 @@ enum Harness {
 func withAgent<T: Sendable>(
     uri: String, interval: Duration = .seconds(60), timeout: Duration = .seconds(2), policy: Policy? = nil,
     connections: ConnectionLimits = Harness.testClientLimits, guestAgentInterval: Duration = .seconds(30),
-    collectors: Set<CollectorGroup> = CollectorGroup.defaults,
+    collectors: Set<CollectorGroup> = CollectorGroup.defaults, vcpuinfoInterval: Duration = .seconds(60),
     _ body: @Sendable (any TestClientProtocol) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "kvm-agent-test")
@@ -42,6 +42,7 @@ func withAgent<T: Sendable>(
     configuration.connections = connections
     configuration.collector.guestAgentInterval = guestAgentInterval
     configuration.collector.collectors = collectors
+    configuration.collector.vcpuinfoInterval = vcpuinfoInterval
     return try await Agent.buildApplication(configuration, logger: logger).test(.live, body)
 }
 
