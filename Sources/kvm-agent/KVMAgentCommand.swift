@@ -169,7 +169,7 @@ struct KVMAgentCommand: AsyncParsableCommand {
             try FlagValues.duration(self.guestAgentInterval)
         }
         configuration.collector.vcpuinfoInterval = try flag("collector.vcpuinfo.interval") {
-            try FlagValues.duration(self.vcpuinfoInterval)
+            try FlagValues.durationOrZero(self.vcpuinfoInterval)
         }
         configuration.connections = ConnectionLimits(
             readHeaderTimeout: try flag("web.read-header-timeout") { try Self.connectionTimeout(readHeaderTimeout) },
@@ -185,10 +185,9 @@ struct KVMAgentCommand: AsyncParsableCommand {
         configuration.exporterMetrics = !disableExporterMetrics
         configuration.reloadsOnHangup = true
         configuration.autoReloadInterval = try flag("config.auto-reload-interval") {
-            // 0s switches the watching off; durations are otherwise at least a millisecond.
-            let number = autoReloadInterval.drop { $0 == "0" || $0 == "." }
-            if !autoReloadInterval.isEmpty && ["", "s", "ms", "m", "h"].contains(String(number)) { return nil }
-            let interval = try FlagValues.duration(autoReloadInterval)
+            // 0s switches the watching off.
+            let interval = try FlagValues.durationOrZero(autoReloadInterval)
+            if interval == .zero { return nil }
             guard interval >= .milliseconds(100), interval <= .seconds(86_400) else {
                 throw OutOfRange(description: "\"\(autoReloadInterval)\" must be 0s or from 100ms to 24h")
             }

@@ -20,6 +20,17 @@ import Testing
         #expect(throws: FlagValues.Invalid.self) { try FlagValues.duration(text) }
     }
 
+    /// Zero in any unit, for the flags where it means off or every time; anything else as `duration` reads it.
+    @Test func zeroIsAcceptedWhereItIsAsked() throws {
+        for zero in ["0s", "0", "0.0ms", "00m", "0h"] {
+            #expect(try FlagValues.durationOrZero(zero) == .zero, "\(zero)")
+        }
+        #expect(try FlagValues.durationOrZero("1500ms") == .milliseconds(1500))
+        for bad in ["", ".s", "0d", "0.0001s", "-0s", "0s1"] {
+            #expect(throws: FlagValues.Invalid.self, "\(bad)") { try FlagValues.durationOrZero(bad) }
+        }
+    }
+
     @Test func formatUsesTheLargestExactUnit() {
         #expect(FlagValues.format(.seconds(90)) == "90s")
         #expect(FlagValues.format(.seconds(300)) == "5m")

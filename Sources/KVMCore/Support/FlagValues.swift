@@ -43,6 +43,16 @@ public enum FlagValues {
         return .milliseconds(Int64(milliseconds))
     }
 
+    /// A duration as ``duration(_:)`` reads it, or zero for a zero in any unit ("0s", "0", "0.0ms"): for the flags
+    /// where zero means off or every time.
+    public static func durationOrZero(_ text: String) throws -> Duration {
+        let number = text.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+        if Double(number) == 0, ["", "ms", "s", "m", "h"].contains(String(text.dropFirst(number.count))) {
+            return .zero
+        }
+        return try duration(text)
+    }
+
     /// A duration as ``duration(_:)`` reads it, refused outside `range`: every timeout and window read from outside
     /// has a bound.
     public static func duration(_ text: String, in range: ClosedRange<Duration>) throws -> Duration {
