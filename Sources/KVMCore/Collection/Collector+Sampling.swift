@@ -22,7 +22,6 @@ extension Collector {
         let deadline = ContinuousClock.now + options.timeout
         let snapshot = store.snapshot()
         let suspects = Set(snapshot.domains.values.filter(\.statsTimedOut).map(\.ref.uuid))
-        let configs = snapshot.domains.mapValues(\.config)
         let previous = snapshot.domains
         let stuck = Set(domains.map(\.uuid).filter { isStuck($0) })
         // A domain that timed out last time is asked on its own: in the bulk call it could hold up all others.
@@ -31,8 +30,7 @@ extension Collector {
 
         let answered = domains.filter { records[$0.uuid] != nil }
         var outcomes = await concurrentMap(answered, limit: options.concurrency) { ref -> (DomainRef, Outcome) in
-            await self.outcome(
-                of: ref, record: records[ref.uuid], config: configs[ref.uuid] ?? nil, previous: previous[ref.uuid])
+            await self.outcome(of: ref, record: records[ref.uuid], previous: previous[ref.uuid])
         }
         outcomes += domains.filter { stuck.contains($0.uuid) }.map { ($0, Outcome.timedOut) }
         publish(outcomes)
@@ -46,8 +44,7 @@ extension Collector {
             if suspects.contains(ref.uuid) && self.abandonedCallsAtCap {
                 outcome = (ref, .timedOut)
             } else {
-                outcome = await self.sampleAlone(
-                    ref, config: configs[ref.uuid] ?? nil, previous: previous[ref.uuid], deadline: deadline)
+                outcome = await self.sampleAlone(ref, previous: previous[ref.uuid], deadline: deadline)
             }
             self.publish([outcome])
             return outcome
@@ -59,16 +56,16 @@ extension Collector {
     }
 
     /// A domain's own statistics call, waiting for its job until what is left of the pass's deadline.
-    private func sampleAlone(
-        _ ref: DomainRef, config: DomainConfig?, previous: DomainEntry?, deadline: ContinuousClock.Instant
-    ) async -> (DomainRef, Outcome) {
+    private func sampleAlone(_ ref: DomainRef, previous: DomainEntry?, deadline: ContinuousClock.Instant) async
+        -> (DomainRef, Outcome)
+    {
         let groups = options.statsGroups
         let left = max(deadline - ContinuousClock.now, options.timeout / 4)
         do {
             let record = try await call("domain stats", key: ref.uuid, timeout: left) {
                 try await $0.domainStats(ref, groups: groups)
             }
-            return await outcome(of: ref, record: record, config: config, previous: previous)
+            return await outcome(of: ref, record: record, previous: previous)
         } catch is DeadlineExceeded {
             return (ref, .timedOut)
         } catch {
@@ -77,11 +74,13 @@ extension Collector {
         }
     }
 
-    /// Completes a domain's record and adds its vcpuinfo when that is due.
-    private func outcome(
-        of ref: DomainRef, record: [String: StatValue]?, config: DomainConfig?, previous: DomainEntry?
-    ) async -> (DomainRef, Outcome) {
+    /// Completes a domain's record and adds its vcpuinfo when that is due. `previous` is the domain's entry
+    /// when the pass began: its definition and its last vcpuinfo.
+    private func outcome(of ref: DomainRef, record: [String: StatValue]?, previous: DomainEntry?) async
+        -> (DomainRef, Outcome)
+    {
         guard let record else { return (ref, .timedOut) }
+        let config = previous?.config
         do {
             let stats = try await complete(ref, record, config: config)
             guard options.collectors.contains(.vcpuinfo) else {
