@@ -9,6 +9,13 @@ import NIOHTTPTypes
 /// timeout, which must be long for keep-alive scrapers. Sits behind the HTTP decoder: it sees decoded heads, and
 /// `channelReadComplete` (which the decoder forwards for every socket read, decoded or not) tells it that bytes
 /// of the next request have begun to arrive.
+///
+/// It also holds back a graceful shutdown's `ChannelShouldQuiesceEvent` while a head is awaited. Hummingbird closes
+/// a connection with no request in progress at once on that event, and a connection accepted a moment before the
+/// shutdown, whose request is still in the socket buffer, counts as one: its client got a reset instead of an
+/// answer. With systemd holding the listening socket through a restart, that was the one refused scrape. Held, the
+/// event follows the head, so the request is answered and the connection closed after it; a head that never comes
+/// is still bounded by the deadline.
 final class RequestHeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -28,6 +35,7 @@ final class RequestHeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     private var headsReceived = 0
     private var responsesEnded = 0
     private var timer: Scheduled<Void>?
+    private var quiesceHeld = false
     private let timeout: TimeAmount
     private let timedOut: @Sendable () -> Void
 
@@ -59,8 +67,22 @@ final class RequestHeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
             self.headsReceived += 1
             self.state = .inRequest
             self.disarm()
+            context.fireChannelRead(data)
+            if self.quiesceHeld {
+                self.quiesceHeld = false
+                context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+            }
+            return
         }
         context.fireChannelRead(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent, self.state == .awaitingHead {
+            self.quiesceHeld = true
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

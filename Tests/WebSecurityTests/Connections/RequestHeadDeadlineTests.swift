@@ -10,9 +10,13 @@ import Testing
 @Suite struct RequestHeadDeadlineTests {
     static let head = HTTPRequestPart.head(HTTPRequest(method: .get, scheme: nil, authority: "a", path: "/metrics"))
 
-    static func connected(timeout: TimeAmount = .seconds(10)) throws -> (EmbeddedChannel, Counter) {
+    static func connected(
+        timeout: TimeAmount = .seconds(10), behind: (any ChannelHandler)? = nil
+    ) throws -> (EmbeddedChannel, Counter) {
         let timeouts = Counter()
-        let channel = EmbeddedChannel(handler: RequestHeadDeadline(timeout: timeout, timedOut: { timeouts.add() }))
+        let channel = EmbeddedChannel(
+            handlers: [RequestHeadDeadline(timeout: timeout, timedOut: { timeouts.add() })]
+                + (behind.map { [$0] } ?? []))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return (channel, timeouts)
     }
@@ -67,6 +71,74 @@ import Testing
         #expect(channel.isActive)
         #expect(timeouts.value == 0)
         _ = try channel.finish()
+    }
+}
+
+extension RequestHeadDeadlineTests {
+    /// A graceful shutdown that begins between the accept and the request head: the request is answered first.
+    @Test func aQuiesceBeforeTheHeadFollowsTheHead() throws {
+        let seen = Seen()
+        let (channel, timeouts) = try Self.connected(behind: seen)
+        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        #expect(seen.order.isEmpty)
+        try channel.writeInbound(Self.head)
+        #expect(seen.order == ["head", "quiesce"])
+        #expect(channel.isActive)
+        #expect(timeouts.value == 0)
+        _ = try channel.finish()
+    }
+
+    @Test func aQuiesceBetweenRequestsPassesAtOnce() throws {
+        let seen = Seen()
+        let (channel, _) = try Self.connected(behind: seen)
+        try channel.writeInbound(Self.head)
+        try channel.writeInbound(HTTPRequestPart.end(nil))
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        #expect(seen.order == ["head", "end", "quiesce"])
+        _ = try channel.finish()
+    }
+
+    @Test func aQuiesceDuringARequestPassesAtOnce() throws {
+        let seen = Seen()
+        let (channel, _) = try Self.connected(behind: seen)
+        try channel.writeInbound(Self.head)
+        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        #expect(seen.order == ["head", "quiesce"])
+        _ = try channel.finish()
+    }
+
+    /// A client that connected and never sends does not hold a shutdown beyond the head deadline.
+    @Test func aHeldQuiesceIsStillBoundedByTheDeadline() throws {
+        let seen = Seen()
+        let (channel, timeouts) = try Self.connected(behind: seen)
+        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        channel.embeddedEventLoop.advanceTime(by: .seconds(10))
+        #expect(!channel.isActive)
+        #expect(timeouts.value == 1)
+        #expect(seen.order.isEmpty)
+    }
+}
+
+/// Records, in order, the request parts and quiesce events that reach it.
+final class Seen: ChannelInboundHandler, Sendable {
+    typealias InboundIn = HTTPRequestPart
+    private let events = Mutex<[String]>([])
+    var order: [String] { events.withLock { $0 } }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let name =
+            switch self.unwrapInboundIn(data) {
+            case .head: "head"
+            case .body: "body"
+            case .end: "end"
+            }
+        events.withLock { $0.append(name) }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent { events.withLock { $0.append("quiesce") } }
+        context.fireUserInboundEventTriggered(event)
     }
 }
 
