@@ -154,7 +154,7 @@ let package = Package(
         .testTarget(
             name: "LibvirtTests",
             dependencies: [
-                "CLibvirt", "Libvirt", "LibvirtHypervisor", "KVMCore",
+                "CLibvirt", "Libvirt", "LibvirtHypervisor", "KVMCore", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -164,7 +164,11 @@ let package = Package(
         // Helpers shared by test targets: the service manager's end of NOTIFY_SOCKET, property checks that fail on
         // a thrown error.
         .target(
-            name: "TestSupport", dependencies: [.product(name: "PropertyBased", package: "swift-property-based")],
+            name: "TestSupport",
+            dependencies: [
+                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Tests/TestSupport", swiftSettings: upcoming),
         .testTarget(
             name: "SystemdTests",
@@ -191,8 +195,10 @@ let package = Package(
                 "WebSecurity", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

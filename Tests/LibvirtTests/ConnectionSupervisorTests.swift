@@ -5,6 +5,7 @@ import Logging
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import LibvirtHypervisor

@@ -4,6 +4,7 @@ import Libvirt
 import Logging
 import NIOPosix
 import ServiceLifecycle
+import TestSupport
 import Testing
 
 @testable import LibvirtHypervisor

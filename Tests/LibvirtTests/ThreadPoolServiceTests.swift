@@ -3,6 +3,7 @@ import Logging
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+import TestSupport
 import Testing
 
 /// The libvirt thread pool must outlive every service that calls into it: a service group stops services

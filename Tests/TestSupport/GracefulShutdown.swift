@@ -3,7 +3,7 @@ import ServiceLifecycle
 extension ServiceGroup {
     /// Runs the group, shuts it down gracefully once `ready` returns, and says whether both finished within
     /// `deadline`: the shape of every test here that checks what services do while they stop.
-    func runAndShutDown(
+    public func runAndShutDown(
         once ready: @escaping @Sendable () async -> Void, within deadline: Duration = .seconds(30)
     ) async throws -> Bool {
         try await withThrowingTaskGroup(of: Bool.self) { tasks in

@@ -14,8 +14,8 @@ import ServiceLifecycle
 /// and cannot take an inherited socket, hence this.
 ///
 /// Every listener is open before any serves: one that cannot be opened closes those already open and fails the
-/// service with a ``ListenerError`` naming it. On graceful shutdown the listeners close and open connections
-/// finish their request in flight.
+/// service with a ``ListenerError`` naming it. On graceful shutdown the listeners stop accepting, hand over what
+/// they accepted (``ListenerDrain``) and close, and open connections finish their request in flight.
 public struct HTTPListeners: Service {
     /// Where a listener comes from.
     public enum Source: Sendable, CustomStringConvertible {
@@ -56,11 +56,11 @@ public struct HTTPListeners: Service {
     }
 
     private func serve<Child: ServerChildChannel>(_ child: Child) async throws {
-        let quiescing = ServerQuiescingHelper(group: self.eventLoopGroup)
-        var listeners: [NIOAsyncChannel<Child.Value, Never>] = []
+        let drain = ListenerDrain()
+        var listeners: [Listener<Child.Value>] = []
         for source in self.sources {
             do {
-                let listener = try await self.open(source, child: child, quiescing: quiescing)
+                let listener = try await self.open(source, child: child, drain: drain)
                 self.logger.info(
                     "listening on \(source)",
                     metadata: ["address": "\(listener.channel.localAddress.map { "\($0)" } ?? "unknown")"])
@@ -72,24 +72,31 @@ public struct HTTPListeners: Service {
         }
         await self.onRunning(listeners.map(\.channel))
         let logger = self.logger
+        let opened = listeners
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                for listener in listeners {
-                    group.addTask { await Self.accept(on: listener, child: child, logger: logger) }
+                for listener in opened {
+                    group.addTask {
+                        await Self.accept(on: listener.server, child: child, drain: drain, logger: logger)
+                    }
                 }
             }
         } onGracefulShutdown: {
-            quiescing.initiateShutdown(promise: nil)
+            drain.stop(opened.map(\.channel), deadline: .seconds(2)) {
+                for listener in opened { listener.quiescing.initiateShutdown(promise: nil) }
+            }
         }
     }
 
     private static func accept<Child: ServerChildChannel>(
-        on listener: NIOAsyncChannel<Child.Value, Never>, child: Child, logger: Logger
+        on listener: NIOAsyncChannel<Child.Value, Never>, child: Child, drain: ListenerDrain,
+        logger: Logger
     ) async {
         await withDiscardingTaskGroup { group in
             do {
                 try await listener.executeThenClose { inbound in
                     for try await connection in inbound {
+                        drain.handedOver(connection.channel)
                         group.addTask { await child.handle(value: connection, logger: logger) }
                     }
                 }
@@ -100,38 +107,42 @@ public struct HTTPListeners: Service {
     }
 
     private func open<Child: ServerChildChannel>(
-        _ source: Source, child: Child, quiescing: ServerQuiescingHelper
-    ) async throws -> NIOAsyncChannel<Child.Value, Never> {
+        _ source: Source, child: Child, drain: ListenerDrain
+    ) async throws -> Listener<Child.Value> {
         let logger = self.logger
         let setup: @Sendable (any Channel) -> EventLoopFuture<Child.Value> = {
             child.setup(channel: $0, logger: logger)
         }
         switch source {
         case .descriptor(let fd, _):
-            return try await self.bootstrap(quiescing).bind(fd, childChannelInitializer: setup)
+            return try await self.listen(drain) { try await $0.bind(fd, childChannelInitializer: setup) }
         case .address(let address):
             guard let host = address.host else {
-                return try await self.openEveryInterface(address.port, setup, quiescing)
+                return try await self.openEveryInterface(address.port, setup, drain)
             }
             let socketAddress = try SocketAddress.makeAddressResolvingHost(host, port: address.port)
-            return try await self.bootstrap(quiescing).bind(to: socketAddress, childChannelInitializer: setup)
+            return try await self.listen(drain) { try await $0.bind(to: socketAddress, childChannelInitializer: setup) }
         }
     }
 
     /// `[::]` taking IPv4 too (IPV6_V6ONLY off, whatever net.ipv6.bindv6only says); `0.0.0.0` where the host
     /// has no IPv6.
     private func openEveryInterface<Value: Sendable>(
-        _ port: Int, _ setup: @escaping @Sendable (any Channel) -> EventLoopFuture<Value>,
-        _ quiescing: ServerQuiescingHelper
-    ) async throws -> NIOAsyncChannel<Value, Never> {
+        _ port: Int, _ setup: @escaping @Sendable (any Channel) -> EventLoopFuture<Value>, _ drain: ListenerDrain
+    ) async throws -> Listener<Value> {
         do {
-            return try await self.bootstrap(quiescing)
-                .serverChannelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 0)
+            return try await self.listen(drain) {
+                try await $0.serverChannelOption(
+                    ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 0
+                )
                 .bind(to: try SocketAddress(ipAddress: "::", port: port), childChannelInitializer: setup)
+            }
         } catch let error where Self.meansNoIPv6(error) {
             self.logger.info("no IPv6 on this host; listening on IPv4 only", metadata: ["error": "\(error)"])
-            return try await self.bootstrap(quiescing)
-                .bind(to: try SocketAddress(ipAddress: "0.0.0.0", port: port), childChannelInitializer: setup)
+            return try await self.listen(drain) {
+                try await $0.bind(
+                    to: try SocketAddress(ipAddress: "0.0.0.0", port: port), childChannelInitializer: setup)
+            }
         }
     }
 
@@ -142,8 +153,13 @@ public struct HTTPListeners: Service {
         return error.errnoCode == EAFNOSUPPORT || error.errnoCode == EADDRNOTAVAIL
     }
 
-    private func bootstrap(_ quiescing: ServerQuiescingHelper) -> ServerBootstrap {
-        ServerBootstrap(group: self.eventLoopGroup)
+    /// Opens one listening channel with `bind`, on a bootstrap of its own with a quiescing helper of its own: a
+    /// helper quiesces only the first channel it is given, even one whose bind then failed.
+    private func listen<Value: Sendable>(
+        _ drain: ListenerDrain, _ bind: (ServerBootstrap) async throws -> NIOAsyncChannel<Value, Never>
+    ) async throws -> Listener<Value> {
+        let quiescing = ServerQuiescingHelper(group: self.eventLoopGroup)
+        let bootstrap = ServerBootstrap(group: self.eventLoopGroup)
             .serverChannelOption(ChannelOptions.backlog, value: self.backlog)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
@@ -152,7 +168,17 @@ public struct HTTPListeners: Service {
                     let handlers = channel.pipeline.syncOperations
                     try handlers.addHandler(AcceptPause(), position: .first)
                     try handlers.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                    try handlers.addHandler(drain.acceptedChannelsHandler())
                 }
             }
+        return Listener(server: try await bind(bootstrap), quiescing: quiescing)
     }
+}
+
+/// A listening channel and the helper that quiesces it and the connections it accepted.
+struct Listener<Value: Sendable>: Sendable {
+    let server: NIOAsyncChannel<Value, Never>
+    let quiescing: ServerQuiescingHelper
+
+    var channel: any Channel { server.channel }
 }

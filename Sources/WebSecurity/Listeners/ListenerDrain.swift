@@ -1,0 +1,86 @@
+import NIOCore
+import Synchronization
+
+/// Stops the listeners on a graceful shutdown without dropping a connection they accepted.
+///
+/// An accepted connection reaches the accept loop only once its handlers are set up, on its own event loop. NIO's
+/// async server channel drops (and so closes, with the request unread: a reset) every connection still being set
+/// up when the listening channel closes, and closing it is the first thing `ServerQuiescingHelper` does. Behind a
+/// systemd socket, where the kernel keeps queueing connections through a restart, this was the one scrape in
+/// several hundred that a restart lost. So the drain first stops accepting, waits until every connection accepted
+/// so far has been handed to the accept loop or has closed (bounded by a deadline), and only then quiesces.
+final class ListenerDrain: Sendable {
+    private struct State {
+        var settling: Set<ObjectIdentifier> = []
+        var whenSettled: (@Sendable () -> Void)?
+    }
+
+    private let state = Mutex(State())
+
+    /// For the listening channel's pipeline, ahead of NIO's accept handler: notes each connection as it is accepted.
+    func acceptedChannelsHandler() -> some ChannelHandler { AcceptedChannels(drain: self) }
+
+    fileprivate func accepted(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        state.withLock { _ = $0.settling.insert(id) }
+        // One that closes before it is handed over (refused by a cap, failed set-up) needs no waiting for.
+        channel.closeFuture.whenComplete { _ in self.settled(id) }
+    }
+
+    /// The accept loop has the connection on `channel`.
+    func handedOver(_ channel: any Channel) {
+        settled(ObjectIdentifier(channel))
+    }
+
+    private func settled(_ id: ObjectIdentifier) {
+        let run = state.withLock { state -> (@Sendable () -> Void)? in
+            state.settling.remove(id)
+            guard state.settling.isEmpty, let run = state.whenSettled else { return nil }
+            state.whenSettled = nil
+            return run
+        }
+        run?()
+    }
+
+    /// Stops `listeners` accepting, then calls `quiesce` once every connection already accepted is handed over, or
+    /// after `deadline` if one never is.
+    func stop(
+        _ listeners: [any Channel], deadline: TimeAmount, then quiesce: @escaping @Sendable () -> Void
+    ) {
+        guard let loop = listeners.first?.eventLoop else { return quiesce() }
+        let once = Mutex(false)
+        let run: @Sendable () -> Void = {
+            if once.withLock({ ran in
+                defer { ran = true }; return !ran
+            }) {
+                quiesce()
+            }
+        }
+        loop.scheduleTask(in: deadline) { run() }
+        // Once the switch has taken effect on a listener's loop, no further accept on it can start.
+        let stopped = listeners.map { $0.setOption(ChannelOptions.autoRead, value: false) }
+        EventLoopFuture.whenAllComplete(stopped, on: loop).whenComplete { _ in
+            let now = self.state.withLock { state -> Bool in
+                if state.settling.isEmpty { return true }
+                state.whenSettled = run
+                return false
+            }
+            if now { run() }
+        }
+    }
+}
+
+private final class AcceptedChannels: ChannelInboundHandler, Sendable {
+    typealias InboundIn = any Channel
+
+    let drain: ListenerDrain
+
+    init(drain: ListenerDrain) {
+        self.drain = drain
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        drain.accepted(self.unwrapInboundIn(data))
+        context.fireChannelRead(data)
+    }
+}
