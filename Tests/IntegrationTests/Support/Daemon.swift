@@ -9,8 +9,12 @@ struct Daemon {
     let pid: pid_t
     let logPath: String
 
-    /// `environment` is added to the test process's own.
-    init(_ name: String, _ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+    /// `environment` is added to the test process's own; `passing` becomes the program's descriptor 3, where
+    /// systemd puts the first socket it passes.
+    init(
+        _ name: String, _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        passing descriptor: Int32? = nil
+    ) throws {
         self.name = name
         logPath =
             FileManager.default.temporaryDirectory.appending(path: "kvm-agent-\(name)-\(UUID().uuidString).log")
@@ -21,6 +25,7 @@ struct Daemon {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let descriptor { posix_spawn_file_actions_adddup2(&actions, descriptor, 3) }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var variables = ProcessInfo.processInfo.environment
