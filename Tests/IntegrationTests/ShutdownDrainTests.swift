@@ -18,9 +18,7 @@ import Testing
             (try? RawConnection(port: agent.port)) == nil
         }
         try #require(listenerClosed)
-        // Without the fix the connection is closed here, as the shutdown reaches it.
-        #expect(await !held.closedByServer(within: .seconds(1)), "the idle connection was closed by the stop")
-
+        // Sent after the stop began: the agent holds the connection for a moment (2 s) for a request on its way.
         try await held.send("GET /healthz HTTP/1.1\r\nHost: agent\r\n\r\n")
         let answer = try await held.readResponse(within: .seconds(10))
         #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
@@ -30,9 +28,9 @@ import Testing
         #expect(status == 0, "\(agent.daemon.log.suffix(2000))")
     }
 
-    /// A client that connects and never sends cannot hold the stop for longer than the head deadline.
-    @Test func aSilentConnectionHoldsTheStopOnlyUntilItsHeadDeadline() async throws {
-        let agent = try AgentProcess(policy: nil, uri: Repo.demoURI, extra: ["--web.read-header-timeout", "3s"])
+    /// A client that connects and never sends holds the stop for that moment, not for the whole head timeout.
+    @Test func aSilentConnectionHoldsTheStopOnlyBriefly() async throws {
+        let agent = try AgentProcess(policy: nil, uri: Repo.demoURI, extra: ["--web.read-header-timeout", "60s"])
         var exited = false
         defer { if !exited { agent.kill() } }
         let silent = try await Self.acceptedConnection(agent)
@@ -44,8 +42,7 @@ import Testing
         #expect(status == 0, "\(agent.daemon.log.suffix(2000))")
     }
 
-    /// A raw connection the agent has accepted: its open-connection gauge counts it besides the scrape that reads
-    /// the gauge.
+    /// A raw connection the agent has accepted: the listening socket's accept queue is empty once it is.
     private static func acceptedConnection(_ agent: AgentProcess) async throws -> RawConnection {
         let up = try await agent.daemon.wait(for: "/healthz", within: .seconds(30)) {
             try agent.curl(["\(agent.base)/healthz"]).status == .ok
@@ -53,10 +50,22 @@ import Testing
         try #require(up)
         let connection = try RawConnection(port: agent.port)
         let accepted = try await agent.daemon.wait(for: "the raw connection accepted", within: .seconds(10)) {
-            let scrape = Scrape(try agent.curl(["\(agent.base)/metrics"]).text)
-            return (scrape.value("kvm_agent_http_connections_open") ?? 0) >= 2
+            acceptQueueLength(port: agent.port) == 0
         }
         try #require(accepted)
         return connection
     }
+}
+
+/// Connections waiting in the accept queue of the socket listening on 127.0.0.1:`port` (for a listening socket,
+/// /proc/net/tcp's rx_queue is that count), or nil if none listens there.
+func acceptQueueLength(port: Int) -> Int? {
+    guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return nil }
+    let local = "0100007F:" + String(format: "%04X", port)
+    for line in table.split(separator: "\n").dropFirst() {
+        let fields = line.split(separator: " ")
+        guard fields.count > 4, fields[1] == local, fields[3] == "0A" else { continue }
+        return fields[4].split(separator: ":").last.flatMap { Int($0, radix: 16) }
+    }
+    return nil
 }

@@ -14,8 +14,10 @@ import NIOHTTPTypes
 /// a connection with no request in progress at once on that event, and a connection accepted a moment before the
 /// shutdown, whose request is still in the socket buffer, counts as one: its client got a reset instead of an
 /// answer. With systemd holding the listening socket through a restart, that was the one refused scrape. Held, the
-/// event follows the head, so the request is answered and the connection closed after it; a head that never comes
-/// is still bounded by the deadline.
+/// event follows the head, so the request is answered and the connection closed after it. A request already sent
+/// arrives within milliseconds, so the hold lasts at most `shutdownGrace` (or the deadline, if sooner): a client
+/// that connects and says nothing cannot hold a stop for the whole head timeout. A keep-alive connection between
+/// requests is closed at once, as before: a client reusing it retries on a new one.
 final class RequestHeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -35,12 +37,17 @@ final class RequestHeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     private var headsReceived = 0
     private var responsesEnded = 0
     private var timer: Scheduled<Void>?
+    private var deadline: NIODeadline?
     private var quiesceHeld = false
     private let timeout: TimeAmount
+    private let shutdownGrace: TimeAmount
     private let timedOut: @Sendable () -> Void
 
-    init(timeout: TimeAmount, timedOut: @escaping @Sendable () -> Void = {}) {
+    init(
+        timeout: TimeAmount, shutdownGrace: TimeAmount = .seconds(2), timedOut: @escaping @Sendable () -> Void = {}
+    ) {
         self.timeout = timeout
+        self.shutdownGrace = shutdownGrace
         self.timedOut = timedOut
     }
 
@@ -50,6 +57,10 @@ final class RequestHeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.disarm()
+        if self.quiesceHeld {
+            self.quiesceHeld = false
+            context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -59,6 +70,7 @@ final class RequestHeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.disarm()
+        self.quiesceHeld = false
         context.fireChannelInactive()
     }
 
@@ -80,6 +92,11 @@ final class RequestHeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent, self.state == .awaitingHead {
             self.quiesceHeld = true
+            let grace = context.eventLoop.now + self.shutdownGrace
+            if self.timer == nil || (self.deadline ?? .distantFuture) > grace {
+                self.disarm()
+                self.schedule(context, at: grace, counted: false)
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -103,10 +120,17 @@ final class RequestHeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func arm(_ context: ChannelHandlerContext) {
         guard self.state == .awaitingHead, self.timer == nil else { return }
-        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: self.timeout) {
+        self.schedule(context, at: context.eventLoop.now + self.timeout, counted: true)
+    }
+
+    /// Closes the connection at `deadline` if no head has come by then; `counted` as a head timeout, or not (the
+    /// end of a stop's grace).
+    private func schedule(_ context: ChannelHandlerContext, at deadline: NIODeadline, counted: Bool) {
+        self.deadline = deadline
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
             self.timer = nil
             guard self.state == .awaitingHead else { return }
-            self.timedOut()
+            if counted { self.timedOut() }
             context.close(promise: nil)
         }
     }

@@ -35,18 +35,23 @@ public struct HTTPListeners: Service {
     let childChannel: any ServerChildChannel
     let eventLoopGroup: any EventLoopGroup
     let backlog: Int32
+    /// How long a stop waits for connections being set up to reach the accept loop (``ListenerDrain``); set-up is
+    /// adding handlers, so this bounds a stuck event loop, not normal work.
+    let drainDeadline: TimeAmount
     let logger: Logger
     let onRunning: @Sendable ([any Channel]) async -> Void
 
     public init(
         sources: [Source], childChannel: any ServerChildChannel,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, backlog: Int32 = 256,
-        logger: Logger, onRunning: @escaping @Sendable ([any Channel]) async -> Void = { _ in }
+        drainDeadline: TimeAmount = .seconds(2), logger: Logger,
+        onRunning: @escaping @Sendable ([any Channel]) async -> Void = { _ in }
     ) {
         self.sources = sources
         self.childChannel = childChannel
         self.eventLoopGroup = eventLoopGroup
         self.backlog = backlog
+        self.drainDeadline = drainDeadline
         self.logger = logger
         self.onRunning = onRunning
     }
@@ -72,7 +77,7 @@ public struct HTTPListeners: Service {
         }
         await self.onRunning(listeners.map(\.channel))
         let logger = self.logger
-        let opened = listeners
+        let (opened, drainDeadline) = (listeners, self.drainDeadline)
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 for listener in opened {
@@ -82,7 +87,7 @@ public struct HTTPListeners: Service {
                 }
             }
         } onGracefulShutdown: {
-            drain.stop(opened.map(\.channel), deadline: .seconds(2)) {
+            drain.stop(opened.map(\.channel), deadline: drainDeadline) {
                 for listener in opened { listener.quiescing.initiateShutdown(promise: nil) }
             }
         }

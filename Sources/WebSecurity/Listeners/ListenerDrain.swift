@@ -17,7 +17,8 @@ final class ListenerDrain: Sendable {
 
     private let state = Mutex(State())
 
-    /// For the listening channel's pipeline, ahead of NIO's accept handler: notes each connection as it is accepted.
+    /// For the listening channel's pipeline, ahead of NIO's accept handler: notes each connection as it is
+    /// accepted, and stops accepting when told.
     func acceptedChannelsHandler() -> some ChannelHandler { AcceptedChannels(drain: self) }
 
     fileprivate func accepted(_ channel: any Channel) {
@@ -48,17 +49,20 @@ final class ListenerDrain: Sendable {
         _ listeners: [any Channel], deadline: TimeAmount, then quiesce: @escaping @Sendable () -> Void
     ) {
         guard let loop = listeners.first?.eventLoop else { return quiesce() }
+        let timer = Mutex<Scheduled<Void>?>(nil)
         let once = Mutex(false)
         let run: @Sendable () -> Void = {
-            if once.withLock({ ran in
-                defer { ran = true }; return !ran
-            }) {
-                quiesce()
-            }
+            guard
+                once.withLock({ ran in
+                    defer { ran = true }; return !ran
+                })
+            else { return }
+            timer.withLock { $0?.cancel() }
+            quiesce()
         }
-        loop.scheduleTask(in: deadline) { run() }
-        // Once the switch has taken effect on a listener's loop, no further accept on it can start.
-        let stopped = listeners.map { $0.setOption(ChannelOptions.autoRead, value: false) }
+        let scheduled = loop.scheduleTask(in: deadline) { run() }
+        timer.withLock { $0 = scheduled }
+        let stopped = listeners.map { $0.triggerUserOutboundEvent(StopAccepting()) }
         EventLoopFuture.whenAllComplete(stopped, on: loop).whenComplete { _ in
             let now = self.state.withLock { state -> Bool in
                 if state.settling.isEmpty { return true }
@@ -70,10 +74,20 @@ final class ListenerDrain: Sendable {
     }
 }
 
-private final class AcceptedChannels: ChannelInboundHandler, Sendable {
+/// Tells a listening channel's ``AcceptedChannels`` to accept no more.
+struct StopAccepting {}
+
+/// Records accepted connections for the drain and, once stopped, accepts no more. Turning `autoRead` off is not
+/// enough: a read asked for later by a handler behind this one (NIO's back-pressure on the accept loop, its accept
+/// back-off) would start accepting again, so no read passes here once stopped; and ``AcceptPause``, ahead of it,
+/// switches `autoRead` back on after its pause, which reads without passing here, so it is removed (which cancels
+/// its pending resume).
+private final class AcceptedChannels: ChannelDuplexHandler {
     typealias InboundIn = any Channel
+    typealias OutboundIn = Never
 
     let drain: ListenerDrain
+    private var stopped = false
 
     init(drain: ListenerDrain) {
         self.drain = drain
@@ -82,5 +96,18 @@ private final class AcceptedChannels: ChannelInboundHandler, Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         drain.accepted(self.unwrapInboundIn(data))
         context.fireChannelRead(data)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if !stopped { context.read() }
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard event is StopAccepting else { return context.triggerUserOutboundEvent(event, promise: promise) }
+        stopped = true
+        let pipeline = context.pipeline.syncOperations
+        if let pause = try? pipeline.handler(type: AcceptPause.self) { pipeline.removeHandler(pause, promise: nil) }
+        // Also drops the read that is pending, so the socket is no longer watched for connections.
+        context.channel.setOption(ChannelOptions.autoRead, value: false).cascade(to: promise)
     }
 }

@@ -75,9 +75,10 @@ struct AgentProcess {
         return port
     }
 
-    /// A TCP socket bound to a free port on 127.0.0.1, and the port.
+    /// A TCP socket bound to a free port on 127.0.0.1, and the port. Close-on-exec: programs the tests start get
+    /// only the descriptors passed to them on purpose.
     static func boundLoopbackSocket() throws -> (Int32, Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")

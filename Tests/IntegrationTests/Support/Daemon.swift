@@ -10,7 +10,7 @@ struct Daemon {
     let logPath: String
 
     /// `environment` is added to the test process's own; `passing` becomes the program's descriptor 3, where
-    /// systemd puts the first socket it passes.
+    /// systemd puts the first socket it passes (a close-on-exec descriptor other than 3: the copy is inherited).
     init(
         _ name: String, _ executable: String, _ arguments: [String], environment: [String: String] = [:],
         passing descriptor: Int32? = nil
@@ -25,7 +25,10 @@ struct Daemon {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        if let descriptor { posix_spawn_file_actions_adddup2(&actions, descriptor, 3) }
+        if let descriptor {
+            precondition(descriptor != 3, "dup2 onto itself would keep close-on-exec")
+            posix_spawn_file_actions_adddup2(&actions, descriptor, 3)
+        }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var variables = ProcessInfo.processInfo.environment

@@ -108,15 +108,41 @@ extension RequestHeadDeadlineTests {
         _ = try channel.finish()
     }
 
-    /// A client that connected and never sends does not hold a shutdown beyond the head deadline.
-    @Test func aHeldQuiesceIsStillBoundedByTheDeadline() throws {
+    /// A client that connected and never sends holds a stop only until its head deadline, if that comes first...
+    @Test func aHeldQuiesceEndsAtTheDeadlineIfSooner() throws {
         let seen = Seen()
-        let (channel, timeouts) = try Self.connected(behind: seen)
+        let (channel, timeouts) = try Self.connected(timeout: .seconds(1), behind: seen)
         channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
-        channel.embeddedEventLoop.advanceTime(by: .seconds(10))
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(999))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
         #expect(!channel.isActive)
         #expect(timeouts.value == 1)
         #expect(seen.order.isEmpty)
+    }
+
+    /// ...and otherwise for the stop's grace, not for the whole head timeout; not counted as a head timeout.
+    @Test func aHeldQuiesceLastsAtMostTheShutdownGrace() throws {
+        let seen = Seen()
+        let (channel, timeouts) = try Self.connected(timeout: .seconds(10), behind: seen)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1999))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
+        #expect(!channel.isActive)
+        #expect(timeouts.value == 0)
+        #expect(seen.order.isEmpty)
+    }
+
+    @Test func removingTheHandlerPassesAHeldQuiesceOn() throws {
+        let seen = Seen()
+        let (channel, _) = try Self.connected(behind: seen)
+        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        let deadline = try channel.pipeline.syncOperations.handler(type: RequestHeadDeadline.self)
+        try channel.pipeline.syncOperations.removeHandler(deadline).wait()
+        #expect(seen.order == ["quiesce"])
+        _ = try channel.finish()
     }
 }
 

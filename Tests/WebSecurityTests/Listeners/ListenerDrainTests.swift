@@ -17,10 +17,11 @@ import Testing
     /// server channel drops such a connection if the listening channel closes first.
     @Test func aConnectionStillBeingSetUpWhenTheStopBeginsIsServed() async throws {
         let child = GatedChild()
+        defer { child.release() }
         let (listening, port) = Self.listeningStream()
         let listeners = HTTPListeners(
-            sources: [.address(ListenAddress(host: "127.0.0.1", port: 0))], childChannel: child, logger: Self.logger,
-            onRunning: { port.yield($0) })
+            sources: [.address(ListenAddress(host: "127.0.0.1", port: 0))], childChannel: child,
+            drainDeadline: .seconds(30), logger: Self.logger, onRunning: { port.yield($0) })
         let group = ServiceGroup(services: [listeners], logger: Self.logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -30,6 +31,7 @@ import Testing
             }
             let listener = try #require(await Self.first(listening)?.first)
             let client = try await Client.connect(port: try #require(listener.localAddress?.port))
+            defer { client.close() }
             let setUp = try #require(await child.nextSetUp(within: .seconds(10)), "the connection was not accepted")
 
             await group.triggerGracefulShutdown()
@@ -47,15 +49,88 @@ import Testing
         }
     }
 
+    /// While the drain waits, nothing starts accepting again: ``AcceptPause`` reacts to an accept error (here one
+    /// for want of descriptors) by switching `autoRead` back on a second later, which accepts without passing the
+    /// drain's handler. (Reads that NIO's back-pressure or accept back-off ask for are dropped by that handler;
+    /// they are not provoked here.)
+    @Test func anAcceptErrorDuringTheDrainDoesNotResumeAccepting() async throws {
+        let child = GatedChild()
+        defer { child.release() }
+        let (listening, port) = Self.listeningStream()
+        let listeners = HTTPListeners(
+            sources: [.address(ListenAddress(host: "127.0.0.1", port: 0))], childChannel: child,
+            drainDeadline: .seconds(30), logger: Self.logger, onRunning: { port.yield($0) })
+        let group = ServiceGroup(services: [listeners], logger: Self.logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            tasks.addTask {
+                try await Task.sleep(for: .seconds(60))
+                Issue.record("the stop did not end within 60 s")
+            }
+            let listener = try #require(await Self.first(listening)?.first)
+            let address = try #require(listener.localAddress?.port)
+            let first = try await Client.connect(port: address)
+            defer { first.close() }
+            let setUp = try #require(await child.nextSetUp(within: .seconds(10)), "the connection was not accepted")
+
+            await group.triggerGracefulShutdown()
+            let begun = try await waitUntil(within: .seconds(10)) {
+                try await listener.getOption(ChannelOptions.autoRead).get() == false
+            }
+            try #require(begun, "the drain did not stop accepting")
+            listener.pipeline.fireErrorCaught(IOError(errnoCode: EMFILE, reason: "accept"))
+            let second = try await Client.connect(port: address)
+            defer { second.close() }
+            // The pause ends after 1 s; a second connection set up means accepting resumed.
+            let extra = await child.nextSetUp(within: .seconds(3))
+            #expect(extra == nil, "a connection was accepted during the drain")
+            extra?.promise.fail(CancellationError())
+
+            setUp.succeed()
+            #expect(try await first.readAll(within: .seconds(10)) == "handled\n")
+            // Still in the queue when the listener closed: refused (reset), as without the drain.
+            #expect(try await second.readAll(within: .seconds(10)) == "")
+            try await tasks.next()
+            tasks.cancelAll()
+        }
+    }
+
+    /// A connection whose set-up never ends delays the stop only until the drain's deadline.
+    @Test func aSetUpThatNeverEndsHoldsTheStopOnlyUntilTheDeadline() async throws {
+        let child = GatedChild()
+        defer { child.release() }
+        let (listening, port) = Self.listeningStream()
+        let listeners = HTTPListeners(
+            sources: [.address(ListenAddress(host: "127.0.0.1", port: 0))], childChannel: child,
+            drainDeadline: .seconds(1), logger: Self.logger, onRunning: { port.yield($0) })
+        let group = ServiceGroup(services: [listeners], logger: Self.logger)
+        // Kept open through the stop: a client that went away would end the wait as well.
+        let client = Mutex<Client?>(nil)
+        defer { client.withLock { $0?.close() } }
+        let stopped = try await group.runAndShutDown(
+            once: {
+                guard let listener = await Self.first(listening)?.first, let port = listener.localAddress?.port,
+                    let connected = try? await Client.connect(port: port)
+                else {
+                    Issue.record("no connection")
+                    return
+                }
+                client.withLock { $0 = connected }
+                #expect(await child.nextSetUp(within: .seconds(10)) != nil, "the connection was not accepted")
+            }, within: .seconds(20))
+        #expect(stopped, "the stop did not end within 20 s")
+    }
+
     /// Each listener stops: with one quiescing helper for two, the second kept serving and the stop never ended.
     @Test func everyListenerStops() async throws {
+        let child = GatedChild()
         let (listening, port) = Self.listeningStream()
         let listeners = HTTPListeners(
             sources: [
                 .address(ListenAddress(host: "127.0.0.1", port: 0)),
                 .address(ListenAddress(host: "127.0.0.1", port: 0)),
             ],
-            childChannel: GatedChild(), logger: Self.logger, onRunning: { port.yield($0) })
+            childChannel: child, logger: Self.logger, onRunning: { port.yield($0) })
         let group = ServiceGroup(services: [listeners], logger: Self.logger)
         let stopped = try await group.runAndShutDown(
             once: { #expect(await Self.first(listening)?.count == 2) }, within: .seconds(20))
@@ -97,11 +172,13 @@ struct GatedChild: ServerChildChannel {
     }
 
     private let started = AsyncStream.makeStream(of: SetUp.self)
+    private let unended = Unended()
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let promise = channel.eventLoop.makePromise(of: Value.self)
-        started.continuation.yield(SetUp(channel: channel, promise: promise))
-        return promise.futureResult
+        let setUp = SetUp(channel: channel, promise: channel.eventLoop.makePromise(of: Value.self))
+        unended.add(setUp.promise)
+        started.continuation.yield(setUp)
+        return setUp.promise.futureResult
     }
 
     func handle(value: Value, logger: Logger) async {
@@ -126,35 +203,40 @@ struct GatedChild: ServerChildChannel {
             return first
         }
     }
+
+    /// Fails every set-up the test left unended (NIO stops a debug build on a promise never completed).
+    func release() { unended.failAll() }
+
+    private final class Unended: Sendable {
+        private let promises = Mutex<[EventLoopPromise<Value>]>([])
+        func add(_ promise: EventLoopPromise<Value>) { promises.withLock { $0.append(promise) } }
+        func failAll() {
+            for promise in promises.withLock({ $0 }) { promise.fail(CancellationError()) }
+        }
+    }
 }
 
-/// A TCP client that collects everything the server sends until it closes.
-struct Client {
-    let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+/// A TCP client that collects everything the server sends until the connection ends.
+struct Client: Sendable {
+    let channel: any Channel
+    let received: EventLoopFuture<String>
 
     static func connect(port: Int) async throws -> Client {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
+        let group = MultiThreadedEventLoopGroup.singleton
+        let done = group.next().makePromise(of: String.self)
+        let channel = try await ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collect(done)) }
             }
-        return Client(channel: channel)
+            .connect(host: "127.0.0.1", port: port).get()
+        return Client(channel: channel, received: done.futureResult)
     }
 
-    /// What arrived before the server closed (a reset ends it as a close does), or nil after `deadline`.
+    /// What arrived before the connection ended (a reset ends it as a close does), or nil after `deadline`.
     func readAll(within deadline: Duration) async throws -> String? {
-        let channel = self.channel
+        let received = self.received
         return try await withThrowingTaskGroup(of: String?.self) { tasks in
-            tasks.addTask {
-                try await channel.executeThenClose { inbound, _ in
-                    var text = ""
-                    do {
-                        for try await buffer in inbound { text += String(buffer: buffer) }
-                    } catch {}
-                    return text
-                }
-            }
+            tasks.addTask { try await received.get() }
             tasks.addTask {
                 try await Task.sleep(for: deadline)
                 return nil
@@ -162,6 +244,29 @@ struct Client {
             let first = try await tasks.next() ?? nil
             tasks.cancelAll()
             return first
+        }
+    }
+
+    func close() { channel.close(promise: nil) }
+
+    private final class Collect: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        private var text = ""
+        private let done: EventLoopPromise<String>
+
+        init(_ done: EventLoopPromise<String>) { self.done = done }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            text += String(buffer: self.unwrapInboundIn(data))
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            done.succeed(text)
+            context.fireChannelInactive()
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            context.close(promise: nil)
         }
     }
 }
