@@ -16,6 +16,39 @@ import Testing
     /// A connection accepted but still being set up when the stop begins is served, not dropped: NIO's async
     /// server channel drops such a connection if the listening channel closes first.
     @Test func aConnectionStillBeingSetUpWhenTheStopBeginsIsServed() async throws {
+        try await Self.stopWhileSettingUp { _, setUp, client async throws in
+            setUp.succeed()
+            #expect(try await client.readAll(within: .seconds(10)) == "handled\n")
+        }
+    }
+
+    /// While the drain waits, nothing starts accepting again: ``AcceptPause`` reacts to an accept error (here one
+    /// for want of descriptors) by switching `autoRead` back on a second later, which accepts without passing the
+    /// drain's handler. (Reads that NIO's back-pressure or accept back-off ask for are dropped by that handler;
+    /// they are not provoked here.)
+    @Test func anAcceptErrorDuringTheDrainDoesNotResumeAccepting() async throws {
+        try await Self.stopWhileSettingUp { listener, setUp, first async throws in
+            listener.pipeline.fireErrorCaught(IOError(errnoCode: EMFILE, reason: "accept"))
+            let second = try await Client.connect(port: try #require(listener.localAddress?.port))
+            defer { second.close() }
+            // The pause ends after 1 s; a second connection set up means accepting resumed.
+            let extra = await setUp.child.nextSetUp(within: .seconds(3))
+            #expect(extra == nil, "a connection was accepted during the drain")
+            extra?.promise.fail(CancellationError())
+
+            setUp.succeed()
+            #expect(try await first.readAll(within: .seconds(10)) == "handled\n")
+            // Still in the queue when the listener closed: refused (reset), as without the drain.
+            #expect(try await second.readAll(within: .seconds(10)) == "")
+        }
+    }
+
+    /// Serves one loopback listener, connects, and once that connection's set-up has begun starts the stop; runs
+    /// `body` when the listener has stopped accepting (or closed, as it did before the drain), then waits up to
+    /// 60 s for the stop to end.
+    static func stopWhileSettingUp(
+        _ body: (_ listener: any Channel, _ setUp: GatedChild.SetUp, _ client: Client) async throws -> Void
+    ) async throws {
         let child = GatedChild()
         defer { child.release() }
         let (listening, port) = Self.listeningStream()
@@ -35,61 +68,12 @@ import Testing
             let setUp = try #require(await child.nextSetUp(within: .seconds(10)), "the connection was not accepted")
 
             await group.triggerGracefulShutdown()
-            // Stopped accepting (the drain), or closed (NIO's quiescing alone): either way the stop has begun.
             let begun = try await waitUntil(within: .seconds(10)) {
                 let accepting = try? await listener.getOption(ChannelOptions.autoRead).get()
                 return accepting != true
             }
             try #require(begun, "the listener kept accepting after the stop began")
-            setUp.succeed()
-
-            #expect(try await client.readAll(within: .seconds(10)) == "handled\n")
-            try await tasks.next()
-            tasks.cancelAll()
-        }
-    }
-
-    /// While the drain waits, nothing starts accepting again: ``AcceptPause`` reacts to an accept error (here one
-    /// for want of descriptors) by switching `autoRead` back on a second later, which accepts without passing the
-    /// drain's handler. (Reads that NIO's back-pressure or accept back-off ask for are dropped by that handler;
-    /// they are not provoked here.)
-    @Test func anAcceptErrorDuringTheDrainDoesNotResumeAccepting() async throws {
-        let child = GatedChild()
-        defer { child.release() }
-        let (listening, port) = Self.listeningStream()
-        let listeners = HTTPListeners(
-            sources: [.address(ListenAddress(host: "127.0.0.1", port: 0))], childChannel: child,
-            drainDeadline: .seconds(30), logger: Self.logger, onRunning: { port.yield($0) })
-        let group = ServiceGroup(services: [listeners], logger: Self.logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            tasks.addTask {
-                try await Task.sleep(for: .seconds(60))
-                Issue.record("the stop did not end within 60 s")
-            }
-            let listener = try #require(await Self.first(listening)?.first)
-            let address = try #require(listener.localAddress?.port)
-            let first = try await Client.connect(port: address)
-            defer { first.close() }
-            let setUp = try #require(await child.nextSetUp(within: .seconds(10)), "the connection was not accepted")
-
-            await group.triggerGracefulShutdown()
-            let begun = try await waitUntil(within: .seconds(10)) {
-                try await listener.getOption(ChannelOptions.autoRead).get() == false
-            }
-            try #require(begun, "the drain did not stop accepting")
-            listener.pipeline.fireErrorCaught(IOError(errnoCode: EMFILE, reason: "accept"))
-            let second = try await Client.connect(port: address)
-            defer { second.close() }
-            // The pause ends after 1 s; a second connection set up means accepting resumed.
-            let extra = await child.nextSetUp(within: .seconds(3))
-            #expect(extra == nil, "a connection was accepted during the drain")
-            extra?.promise.fail(CancellationError())
-
-            setUp.succeed()
-            #expect(try await first.readAll(within: .seconds(10)) == "handled\n")
-            // Still in the queue when the listener closed: refused (reset), as without the drain.
-            #expect(try await second.readAll(within: .seconds(10)) == "")
+            try await body(listener, setUp, client)
             try await tasks.next()
             tasks.cancelAll()
         }
@@ -165,6 +149,7 @@ struct GatedChild: ServerChildChannel {
 
     /// A connection's set-up, for the test to end.
     struct SetUp: Sendable {
+        let child: GatedChild
         let channel: any Channel
         let promise: EventLoopPromise<Value>
 
@@ -175,7 +160,7 @@ struct GatedChild: ServerChildChannel {
     private let unended = Unended()
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let setUp = SetUp(channel: channel, promise: channel.eventLoop.makePromise(of: Value.self))
+        let setUp = SetUp(child: self, channel: channel, promise: channel.eventLoop.makePromise(of: Value.self))
         unended.add(setUp.promise)
         started.continuation.yield(setUp)
         return setUp.promise.futureResult
