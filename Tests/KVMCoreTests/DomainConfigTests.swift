@@ -150,6 +150,24 @@ import Testing
         }
     }
 
+    /// The error says once what did not parse and why.
+    @Test func parseErrorsSayWhatAndWhy() {
+        let messages = [
+            ("", "domain XML does not parse: empty document"), ("<pool/>", "domain XML has no <domain> root"),
+        ]
+        for (xml, message) in messages {
+            #expect(throws: DomainConfig.ParseError(description: message)) {
+                try DomainConfig(xml: xml, persistent: true, autostart: false)
+            }
+        }
+        #expect {
+            try StoragePoolEntry.definition(xml: "<pool>")
+        } throws: { error in
+            let text = "\(error)"
+            return text.hasPrefix("storage pool XML does not parse: ") && !text.contains("parse: XML")
+        }
+    }
+
     /// Malformed documents are refused (XMLParser does not repair them, as XMLDocument on Linux did).
     @Test func malformedXMLThrows() throws {
         try expectThrows("<domain type='kvm'><name>broken</name><devices><disk device='disk'>")

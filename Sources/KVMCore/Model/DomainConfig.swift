@@ -46,21 +46,13 @@ public struct DomainConfig: Sendable, Equatable {
     public static let remediationNamespace = "https://kvm-agent.dev/xmlns/remediation/1.0"
     public init() {}
 
-    public struct ParseError: Error, CustomStringConvertible {
+    public struct ParseError: Error, Equatable, CustomStringConvertible {
         public var description: String
     }
 
     /// Reads a domain XML. Elements the agent does not know are ignored.
     public init(xml: String, persistent: Bool, autostart: Bool) throws {
-        let root: XMLTree
-        do {
-            root = try XMLTree.parse(xml)
-        } catch {
-            throw ParseError(description: "domain XML does not parse: \(error)")
-        }
-        guard root.localName == "domain" else {
-            throw ParseError(description: "domain XML has no <domain> root")
-        }
+        let root = try XMLTree.parse(xml, root: "domain", what: "domain")
         self.persistent = persistent
         self.autostart = autostart
         domainType = root.attr("type") ?? ""

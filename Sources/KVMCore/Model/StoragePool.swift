@@ -66,15 +66,7 @@ public struct StoragePoolEntry: Sendable, Equatable {
 
     /// The backend type and target path from a pool's XML definition; empty strings where absent.
     public static func definition(xml: String) throws -> (type: String, path: String) {
-        let root: XMLTree
-        do {
-            root = try XMLTree.parse(xml)
-        } catch {
-            throw DomainConfig.ParseError(description: "storage pool XML does not parse: \(error)")
-        }
-        guard root.localName == "pool" else {
-            throw DomainConfig.ParseError(description: "storage pool XML has no <pool> root")
-        }
+        let root = try XMLTree.parse(xml, root: "pool", what: "storage pool")
         let path = root.child("target")?.child("path")?.stringValue ?? ""
         return (root.attr("type") ?? "", path.trimmingCharacters(in: .whitespacesAndNewlines))
     }

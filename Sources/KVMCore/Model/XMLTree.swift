@@ -18,11 +18,26 @@ struct XMLTree: Sendable, Equatable {
     /// The element's own text, without its children's.
     var text = ""
 
+    /// The root element of a definition that must be `<root>`; the error names `what` the XML was meant to
+    /// describe ("domain XML does not parse: …", "storage pool XML has no <pool> root").
+    static func parse(_ xml: String, root name: String, what: String) throws -> XMLTree {
+        let root: XMLTree
+        do {
+            root = try parse(xml)
+        } catch let error as DomainConfig.ParseError {
+            throw DomainConfig.ParseError(description: "\(what) \(error.description)")
+        }
+        guard root.localName == name else {
+            throw DomainConfig.ParseError(description: "\(what) XML has no <\(name)> root")
+        }
+        return root
+    }
+
     /// The document's root element. Throws when the text is not well-formed XML.
     static func parse(_ xml: String) throws -> XMLTree {
         // libxml2 reads a NUL as the end of the input: an empty document, refused here with a clearer word.
         guard let first = xml.utf8.first, first != 0 else {
-            throw DomainConfig.ParseError(description: "empty XML document")
+            throw DomainConfig.ParseError(description: "XML does not parse: empty document")
         }
         let parser = XMLParser(data: Data(xml.utf8))
         parser.shouldProcessNamespaces = true
