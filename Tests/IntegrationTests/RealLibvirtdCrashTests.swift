@@ -44,9 +44,7 @@ extension RealLibvirtdTests {
             #expect(plain.reason == "crashed_left_alone", "\(plain.text)")
 
             for attempt in 1...2 {
-                let answer = try await alert("KVMDomainCrashed")
-                #expect(answer.kind == "queued", "attempt \(attempt): \(answer.text)")
-                let outcome = try await client.actionOutcome(try #require(answer.actionID), within: .seconds(60))
+                let outcome = try await client.remediate("KVMDomainCrashed", domain: name, within: .seconds(60))
                 #expect(outcome["result"] as? String == "success", "attempt \(attempt): \(outcome)")
                 #expect(outcome["state_before"] as? String == "crashed")
                 let steps = (outcome["steps"] as? [[String: Any]]) ?? []
