@@ -36,6 +36,14 @@ def peak_rss_bytes(pid):
     return int(match.group(1)) * 1024
 
 
+def resident_kinds(pid):
+    """(anonymous, file-backed) resident bytes now: the memory the process itself filled, and the pages of its
+    binary and libraries, which the page cache holds and other processes share."""
+    text = open(f"/proc/{pid}/status").read()
+    kib = lambda key: int(re.search(rf"{key}:\s+(\d+) kB", text).group(1)) * 1024
+    return kib("RssAnon"), kib("RssFile")
+
+
 def libvirtd_pid():
     # The daemon's own pid file: `pgrep` may also find a short-lived `libvirtd --timeout` started by a client.
     try:
@@ -263,6 +271,7 @@ def main():
             try:
                 p_lat, p_cpu, p_daemon, p_body = measure_scrapes(peer, PEER_ADDR, args.scrapes)
                 p_rss = peak_rss_bytes(peer.pid)
+                p_kinds = resident_kinds(peer.pid)
                 p_stuck = stuck_guest_scrapes(
                     PEER_ADDR, qemu_pid(running[-1]), args.stuck_scrapes, args.stuck_timeout)
             finally:
@@ -280,6 +289,7 @@ def main():
                 events = event_latency(conn, AGENT_ADDR, running, args.events)
                 crash_seen = crash_between_scrapes(conn, AGENT_ADDR, running[0])
                 a_rss = peak_rss_bytes(agent.pid)
+                a_kinds = resident_kinds(agent.pid)
                 # Its qemu process is a new one by now: the event test restarted the guest.
                 a_stuck = stuck_guest_scrapes(
                     AGENT_ADDR, qemu_pid(running[-1]), args.stuck_scrapes, args.stuck_timeout)
@@ -303,6 +313,9 @@ def main():
             (size, "libvirtd per pass by part (floor): listing, then each part's addition",
              f"listing {ms(listing)}; " + ", ".join(f"{k} {ms(v)}" for k, v in groups.items()), "—"),
             (size, "peak resident memory", f"{a_rss / 2**20:.1f} MiB", f"{p_rss / 2**20:.1f} MiB"),
+            (size, "resident memory after the scrapes: anonymous + file-backed",
+             f"{a_kinds[0] / 2**20:.1f} + {a_kinds[1] / 2**20:.1f} MiB",
+             f"{p_kinds[0] / 2**20:.1f} + {p_kinds[1] / 2**20:.1f} MiB"),
             (size, "series", str(len(series(a_body))), str(len(series(p_body)))),
             (size, f"domains that appear (of {size})", str(len(domains_seen(a_body) & set(fleet.names))),
              str(len(domains_seen(p_body) & set(fleet.names)))),
