@@ -217,9 +217,10 @@ struct Client: Sendable {
         return Client(channel: channel, received: done.futureResult)
     }
 
-    /// What arrived before the connection ended (a reset ends it as a close does), or nil after `deadline`.
+    /// What arrived before the connection ended (a reset ends it as a close does), or nil after `deadline`, when
+    /// the connection is closed: waiting on a future cannot be cancelled, and the group waits for it.
     func readAll(within deadline: Duration) async throws -> String? {
-        let received = self.received
+        let (received, channel) = (self.received, self.channel)
         return try await withThrowingTaskGroup(of: String?.self) { tasks in
             tasks.addTask { try await received.get() }
             tasks.addTask {
@@ -227,6 +228,7 @@ struct Client: Sendable {
                 return nil
             }
             let first = try await tasks.next() ?? nil
+            if first == nil { channel.close(promise: nil) }
             tasks.cancelAll()
             return first
         }
