@@ -13,6 +13,7 @@ import Testing
         defer { if !exited { agent.kill() } }
         let held = try await Self.acceptedConnection(agent)
 
+        let stopped = ContinuousClock.now
         agent.daemon.terminate()
         let listenerClosed = try await agent.daemon.wait(for: "the listener closed", within: .seconds(30)) {
             (try? RawConnection(port: agent.port)) == nil
@@ -20,9 +21,16 @@ import Testing
         try #require(listenerClosed)
         // Sent after the stop began: the agent holds the connection for a moment (2 s) for a request on its way.
         try await held.send("GET /healthz HTTP/1.1\r\nHost: agent\r\n\r\n")
+        let sentAfter = ContinuousClock.now - stopped
         let answer = try await held.readResponse(within: .seconds(10))
-        #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
-        #expect(await held.closedByServer(within: .seconds(10)), "the connection stayed open after its answer")
+        if sentAfter < .milliseconds(1500) {
+            #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
+            #expect(await held.closedByServer(within: .seconds(10)), "the connection stayed open after its answer")
+        } else {
+            // A loaded machine sent it too late to tell: the moment may have passed, and then the connection closes
+            // unanswered. Anything else is still wrong.
+            #expect(answer.isEmpty || answer.hasPrefix("HTTP/1.1 200"), "sent after \(sentAfter): \(answer)")
+        }
         let status = try await agent.daemon.exitStatus(within: .seconds(30))
         exited = status != nil
         #expect(status == 0, "\(agent.daemon.log.suffix(2000))")
