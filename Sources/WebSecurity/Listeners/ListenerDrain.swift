@@ -49,19 +49,13 @@ final class ListenerDrain: Sendable {
         _ listeners: [any Channel], deadline: TimeAmount, then quiesce: @escaping @Sendable () -> Void
     ) {
         guard let loop = listeners.first?.eventLoop else { return quiesce() }
-        let timer = Mutex<Scheduled<Void>?>(nil)
-        let once = Mutex(false)
+        // Whichever comes first, the last hand-over or the deadline, takes it: it runs once.
+        let pending = Mutex<(@Sendable () -> Void)?>(quiesce)
+        let deadlineTask = loop.scheduleTask(in: deadline) { pending.withLock { $0.take() }?() }
         let run: @Sendable () -> Void = {
-            guard
-                once.withLock({ ran in
-                    defer { ran = true }; return !ran
-                })
-            else { return }
-            timer.withLock { $0?.cancel() }
-            quiesce()
+            deadlineTask.cancel()
+            pending.withLock { $0.take() }?()
         }
-        let scheduled = loop.scheduleTask(in: deadline) { run() }
-        timer.withLock { $0 = scheduled }
         let stopped = listeners.map { $0.triggerUserOutboundEvent(StopAccepting()) }
         EventLoopFuture.whenAllComplete(stopped, on: loop).whenComplete { _ in
             let now = self.state.withLock { state -> Bool in
