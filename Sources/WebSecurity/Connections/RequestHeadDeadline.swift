@@ -37,6 +37,7 @@ final class RequestHeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     private var headsReceived = 0
     private var responsesEnded = 0
     private var timer: Scheduled<Void>?
+    /// When the timer fires; nil while none runs.
     private var deadline: NIODeadline?
     private var quiesceHeld = false
     private let timeout: TimeAmount
@@ -57,10 +58,7 @@ final class RequestHeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.disarm()
-        if self.quiesceHeld {
-            self.quiesceHeld = false
-            context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
-        }
+        self.passHeldQuiesce(context)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -80,10 +78,7 @@ final class RequestHeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
             self.state = .inRequest
             self.disarm()
             context.fireChannelRead(data)
-            if self.quiesceHeld {
-                self.quiesceHeld = false
-                context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
-            }
+            self.passHeldQuiesce(context)
             return
         }
         context.fireChannelRead(data)
@@ -93,7 +88,7 @@ final class RequestHeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
         if event is ChannelShouldQuiesceEvent, self.state == .awaitingHead {
             self.quiesceHeld = true
             let grace = context.eventLoop.now + self.shutdownGrace
-            if self.timer == nil || (self.deadline ?? .distantFuture) > grace {
+            if (self.deadline ?? .distantFuture) > grace {
                 self.disarm()
                 self.schedule(context, at: grace, counted: false)
             }
@@ -129,6 +124,7 @@ final class RequestHeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
         self.deadline = deadline
         self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
             self.timer = nil
+            self.deadline = nil
             guard self.state == .awaitingHead else { return }
             if counted { self.timedOut() }
             context.close(promise: nil)
@@ -138,5 +134,13 @@ final class RequestHeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     private func disarm() {
         self.timer?.cancel()
         self.timer = nil
+        self.deadline = nil
+    }
+
+    /// A quiesce event held back while a head was awaited goes on to Hummingbird's handler.
+    private func passHeldQuiesce(_ context: ChannelHandlerContext) {
+        guard self.quiesceHeld else { return }
+        self.quiesceHeld = false
+        context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
     }
 }
