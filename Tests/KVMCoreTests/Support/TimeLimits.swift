@@ -19,16 +19,6 @@ func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async
     }
 }
 
-/// Polls `condition` until it holds or `limit` passes; for state that no event announces.
-func eventually(within limit: Duration = .seconds(2), _ condition: @Sendable () -> Bool) async -> Bool {
-    let end = ContinuousClock.now + limit
-    while ContinuousClock.now < end {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    return condition()
-}
-
 extension Duration {
     var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) * 1e-18

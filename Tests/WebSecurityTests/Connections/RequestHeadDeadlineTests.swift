@@ -108,30 +108,33 @@ extension RequestHeadDeadlineTests {
         _ = try channel.finish()
     }
 
-    /// A client that connected and never sends holds a stop only until its head deadline, if that comes first...
-    @Test func aHeldQuiesceEndsAtTheDeadlineIfSooner() throws {
-        let seen = Seen()
-        let (channel, timeouts) = try Self.connected(timeout: .seconds(1), behind: seen)
-        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
-        channel.embeddedEventLoop.advanceTime(by: .milliseconds(999))
-        #expect(channel.isActive)
-        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
-        #expect(!channel.isActive)
-        #expect(timeouts.value == 1)
-        #expect(seen.order.isEmpty)
+    /// How long a held quiesce lasts for a client that connected and never sends.
+    struct Hold: Sendable, CustomTestStringConvertible {
+        let timeout: TimeAmount
+        /// From the accept to the stop.
+        let stopAfter: TimeAmount
+        /// From the stop to the close.
+        let closedAfter: TimeAmount
+        let countedAsHeadTimeout: Int
+        var testDescription: String { "head timeout \(timeout), stop after \(stopAfter)" }
     }
 
-    /// ...and otherwise for the stop's grace, not for the whole head timeout; not counted as a head timeout.
-    @Test func aHeldQuiesceLastsAtMostTheShutdownGrace() throws {
+    /// Until its head deadline, if that comes first, counted as a head timeout; otherwise for the stop's grace
+    /// (2 s), not for the whole head timeout, and not counted.
+    @Test(arguments: [
+        Hold(timeout: .seconds(1), stopAfter: .zero, closedAfter: .seconds(1), countedAsHeadTimeout: 1),
+        Hold(timeout: .seconds(10), stopAfter: .seconds(1), closedAfter: .seconds(2), countedAsHeadTimeout: 0),
+    ])
+    func aHeldQuiesceEndsAtTheDeadlineOrTheGraceWhicheverIsSooner(_ hold: Hold) throws {
         let seen = Seen()
-        let (channel, timeouts) = try Self.connected(timeout: .seconds(10), behind: seen)
-        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        let (channel, timeouts) = try Self.connected(timeout: hold.timeout, behind: seen)
+        channel.embeddedEventLoop.advanceTime(by: hold.stopAfter)
         channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
-        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1999))
+        channel.embeddedEventLoop.advanceTime(by: hold.closedAfter - .milliseconds(1))
         #expect(channel.isActive)
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
         #expect(!channel.isActive)
-        #expect(timeouts.value == 0)
+        #expect(timeouts.value == hold.countedAsHeadTimeout)
         #expect(seen.order.isEmpty)
     }
 

@@ -51,11 +51,7 @@ import Testing
     ) async throws {
         let child = GatedChild()
         defer { child.release() }
-        let (listening, port) = Self.listeningStream()
-        let listeners = HTTPListeners(
-            sources: [.address(ListenAddress(host: "127.0.0.1", port: 0))], childChannel: child,
-            drainDeadline: .seconds(30), logger: Self.logger, onRunning: { port.yield($0) })
-        let group = ServiceGroup(services: [listeners], logger: Self.logger)
+        let (group, listening) = Self.serving(child, drainDeadline: .seconds(30))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             tasks.addTask {
@@ -68,7 +64,7 @@ import Testing
             let setUp = try #require(await child.nextSetUp(within: .seconds(10)), "the connection was not accepted")
 
             await group.triggerGracefulShutdown()
-            let begun = try await waitUntil(within: .seconds(10)) {
+            let begun = await eventually(within: .seconds(10)) {
                 let accepting = try? await listener.getOption(ChannelOptions.autoRead).get()
                 return accepting != true
             }
@@ -83,11 +79,7 @@ import Testing
     @Test func aSetUpThatNeverEndsHoldsTheStopOnlyUntilTheDeadline() async throws {
         let child = GatedChild()
         defer { child.release() }
-        let (listening, port) = Self.listeningStream()
-        let listeners = HTTPListeners(
-            sources: [.address(ListenAddress(host: "127.0.0.1", port: 0))], childChannel: child,
-            drainDeadline: .seconds(1), logger: Self.logger, onRunning: { port.yield($0) })
-        let group = ServiceGroup(services: [listeners], logger: Self.logger)
+        let (group, listening) = Self.serving(child, drainDeadline: .seconds(1))
         // Kept open through the stop: a client that went away would end the wait as well.
         let client = Mutex<Client?>(nil)
         defer { client.withLock { $0?.close() } }
@@ -107,38 +99,29 @@ import Testing
 
     /// Each listener stops: with one quiescing helper for two, the second kept serving and the stop never ended.
     @Test func everyListenerStops() async throws {
-        let child = GatedChild()
-        let (listening, port) = Self.listeningStream()
-        let listeners = HTTPListeners(
-            sources: [
-                .address(ListenAddress(host: "127.0.0.1", port: 0)),
-                .address(ListenAddress(host: "127.0.0.1", port: 0)),
-            ],
-            childChannel: child, logger: Self.logger, onRunning: { port.yield($0) })
-        let group = ServiceGroup(services: [listeners], logger: Self.logger)
+        let (group, listening) = Self.serving(GatedChild(), listeners: 2)
         let stopped = try await group.runAndShutDown(
             once: { #expect(await Self.first(listening)?.count == 2) }, within: .seconds(20))
         #expect(stopped, "the listeners did not stop within 20 s")
     }
 
-    static func listeningStream() -> (AsyncStream<[any Channel]>, AsyncStream<[any Channel]>.Continuation) {
-        AsyncStream.makeStream(of: [any Channel].self)
+    /// `HTTPListeners` for `child` on `listeners` loopback ports, in a group to run, and where its listening
+    /// channels are announced once it serves.
+    static func serving(
+        _ child: GatedChild, listeners: Int = 1, drainDeadline: TimeAmount = .seconds(2)
+    ) -> (ServiceGroup, AsyncStream<[any Channel]>) {
+        let (listening, announce) = AsyncStream.makeStream(of: [any Channel].self)
+        let service = HTTPListeners(
+            sources: Array(repeating: .address(ListenAddress(host: "127.0.0.1", port: 0)), count: listeners),
+            childChannel: child, drainDeadline: drainDeadline, logger: Self.logger,
+            onRunning: { announce.yield($0) })
+        return (ServiceGroup(services: [service], logger: Self.logger), listening)
     }
 
     static func first(_ stream: AsyncStream<[any Channel]>) async -> [any Channel]? {
         var iterator = stream.makeAsyncIterator()
         return await iterator.next()
     }
-}
-
-/// Polls `condition` every 20 ms until it holds; false if `deadline` passes first.
-func waitUntil(within deadline: Duration, _ condition: () async throws -> Bool) async throws -> Bool {
-    let end = ContinuousClock.now + deadline
-    while ContinuousClock.now < end {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    return false
 }
 
 /// A child channel whose set-up ends only when the test says, and which then writes "handled" and closes.
