@@ -49,8 +49,7 @@ import Testing
         let agent = try Daemon(
             "agent", Repo.agentBinary.path,
             ["--web.listen-address", "127.0.0.1:\(good)", "--web.listen-address", bad, "--libvirt.uri", Repo.demoURI])
-        let status = try await agent.exitStatus(within: .seconds(30))
-        if status == nil { agent.stop() }
+        let status = try await agent.exitStatusOrStop(within: .seconds(30))
         #expect(status == 2, "\(agent.log)")
         #expect(agent.log.contains("cannot listen on \(bad)"), "\(agent.log)")
     }

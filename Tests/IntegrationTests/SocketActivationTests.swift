@@ -31,8 +31,7 @@ import Testing
     @Test func withoutPassedSocketsTheStartFails() async throws {
         let agent = try Daemon(
             "agent", Repo.agentBinary.path, ["--web.systemd-socket", "--libvirt.uri", Repo.demoURI])
-        let status = try await agent.exitStatus(within: .seconds(30))
-        if status == nil { agent.stop() }
+        let status = try await agent.exitStatusOrStop(within: .seconds(30))
         #expect(status == 2, "\(agent.log)")
         #expect(
             agent.log.contains("--web.systemd-socket: systemd not available: no sockets were passed"), "\(agent.log)")
@@ -63,8 +62,7 @@ import Testing
                 }
                 try #require(serving)
                 agent.terminate()
-                let status = try await agent.exitStatus(within: .seconds(30))
-                if status == nil { agent.stop() }
+                let status = try await agent.exitStatusOrStop(within: .seconds(30))
                 #expect(status == 0, "\(agent.log.suffix(2000))")
                 agent = try socket.startAgent(arguments)
             }

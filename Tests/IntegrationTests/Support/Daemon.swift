@@ -70,6 +70,14 @@ struct Daemon {
         return nil
     }
 
+    /// ``exitStatus(within:)``, and a process still running at the deadline is stopped (nil then): either way it
+    /// is reaped when this returns.
+    func exitStatusOrStop(within deadline: Duration) async throws -> Int32? {
+        let status = try await exitStatus(within: deadline)
+        if status == nil { stop() }
+        return status
+    }
+
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// Polls `condition` every 100 ms until it holds or `deadline` passes; false then, with the log recorded.
