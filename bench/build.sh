@@ -4,6 +4,9 @@
 # scratch path as scripts/build-deb.sh) and prints the binary's path. Every benchmark measures this build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-flags=(-c release --static-swift-stdlib -Xlinker --no-export-dynamic --scratch-path .build-deb --product kvm-agent)
+# shellcheck source=SCRIPTDIR/../scripts/lib/release-flags.sh
+source scripts/lib/release-flags.sh
+release_flags .build-deb
+flags=("${release_flags[@]}")
 swift build "${flags[@]}" >&2
 echo "$(swift build "${flags[@]}" --show-bin-path)/kvm-agent"

@@ -40,11 +40,10 @@ ensure_packages build-deb dpkg-dev
 if [ -z "$binary" ]; then
     ensure_packages build-deb "${BUILD_PACKAGES[@]}"
     scratch=${KVM_AGENT_SCRATCH:-$root/.build-deb}
-    # --static-swift-stdlib: the Swift runtime and Foundation go into the binary; only system libraries
-    # (libc, libvirt, libsystemd, ...) stay dynamic. --no-export-dynamic: swiftc exports every symbol of
-    # an executable; nothing loads the agent's symbols, and the tables cost 4.3 MB of the stripped binary.
-    # bench/build.sh uses the same flags (the same scratch path).
-    flags=(-c release --static-swift-stdlib -Xlinker --no-export-dynamic --scratch-path "$scratch" --product kvm-agent)
+    # shellcheck source=SCRIPTDIR/lib/release-flags.sh
+    source scripts/lib/release-flags.sh
+    release_flags "$scratch"
+    flags=("${release_flags[@]}")
     say "swift build ${flags[*]}"
     swift build "${flags[@]}" >&2
     binary=$(swift build "${flags[@]}" --show-bin-path)/kvm-agent
