@@ -112,13 +112,13 @@ class Fleet:
 
 def start(command, addr):
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if not wait_for(lambda: _answers(addr), 30):
+    if not wait_for(lambda: answers(addr), 30):
         process.kill()
         sys.exit(f"{command[0]} did not answer on {addr}")
     return process
 
 
-def _answers_virsh(conn):
+def answers_virsh(conn):
     try:
         conn.listAllDomains()
         return True
@@ -126,7 +126,7 @@ def _answers_virsh(conn):
         return False
 
 
-def _answers(addr):
+def answers(addr):
     try:
         scrape(addr, timeout=1)
         return True
@@ -278,7 +278,7 @@ def main():
                 peer.kill()
                 peer.wait()
             # The peer's calls into the stopped guest may still hold libvirtd's workers: let them finish.
-            wait_for(lambda: _answers_virsh(conn), 60)
+            wait_for(lambda: answers_virsh(conn), 60)
 
             agent = start([AGENT, f"--web.listen-address={AGENT_ADDR}", "--collector.interval=2s"], AGENT_ADDR)
             # An agent left running would answer the next run's scrapes in place of that run's own.

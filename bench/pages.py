@@ -1,8 +1,9 @@
 """Which parts of a running agent's binary are resident: every page of the binary's mappings that
 /proc/PID/pagemap says is present, attributed to the symbols on it (by the bytes each covers; owners as in
 bench/owners.py) or, where no symbol is, to its section; then the process's other file-backed pages by file.
-Usage (root): /usr/bin/python3 bench/pages.py PID BINARY (BINARY unstripped: the build the process runs, before
-the .deb strips it)"""
+Usage (root): /usr/bin/python3 bench/pages.py PID BINARY [OWNER] (BINARY unstripped: the build the process runs,
+before the .deb strips it; with OWNER, e.g. "Swift: Foundation", that owner's resident symbols instead). The kernel
+maps up to 64 KiB around each page a process touches (fault-around), so a resident symbol was not necessarily run."""
 import bisect, collections, os, re, struct, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from owners import owner
@@ -60,7 +61,8 @@ def present_link_pages(pid, binary):
     return pages
 
 
-def attribute(pages, binary):
+def attribute(pages, binary, key=owner):
+    """Resident bytes by `key(symbol name)`, and by section where no symbol covers a page."""
     syms, secs = symbols(binary), sections(binary)
     starts = [s[0] for s in syms]
     by_owner = collections.Counter()
@@ -71,7 +73,7 @@ def attribute(pages, binary):
             a, size, name = syms[i]
             overlap = min(a + size, page + PAGE) - max(a, page)
             if overlap > 0:
-                by_owner[owner(name)] += overlap
+                by_owner[key(name)] += overlap
                 covered += overlap
             i += 1
         if covered < PAGE:
@@ -100,6 +102,11 @@ def table(counter, limit):
 
 if __name__ == "__main__":
     pid, binary = int(sys.argv[1]), sys.argv[2]
+    if len(sys.argv) > 3:
+        wanted = sys.argv[3]
+        table(attribute(present_link_pages(pid, binary), binary,
+                        key=lambda name: name if owner(name) == wanted else "(others)"), 60)
+        sys.exit(0)
     print("file-backed resident pages by file:")
     table(files(pid), 25)
     print("\nthe binary's resident pages by owner (symbols) or section:")
