@@ -1,4 +1,5 @@
 import Foundation
+import KVMCore
 import Logging
 import Systemd
 
@@ -36,8 +37,7 @@ public struct LineLogHandler: LogHandler {
     }
 
     static func timestamp() -> String {
-        Date().formatted(
-            .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        UTCTimestamp.format(Date().timeIntervalSince1970)
     }
 
     /// `key=value` pairs; a value is quoted when it is empty or holds a space, `=`, `"` or a character that

@@ -1,4 +1,5 @@
 import Foundation
+import KVMCore
 
 /// One line of the audit log: a decision or an action's outcome. Holds names and ids only, never
 /// credentials or payloads.
@@ -55,9 +56,7 @@ public struct AuditRecord: Codable, Sendable, Equatable {
     }
 
     public static func format(_ time: Double) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: time))
+        UTCTimestamp.format(time)
     }
 }
 
