@@ -55,11 +55,16 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // C system library: libxml2, which libvirt loads already, for reading its definitions.
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        // Safe Swift over libxml2: a document read into a value tree, every libxml2 pointer freed inside.
+        .target(name: "LibXML", dependencies: ["CLibXML2"], swiftSettings: upcoming),
         // The agent's model and logic; no C imports, tested against fakes.
         .target(
             name: "KVMCore",
             dependencies: [
-                .product(name: "Logging", package: "swift-log")
+                "LibXML",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming
         ),
@@ -151,6 +156,7 @@ let package = Package(
         ),
         .testTarget(name: "KVMCoreTests", dependencies: ["KVMCore", "TestSupport"], swiftSettings: upcoming),
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "KVMCore"], swiftSettings: upcoming),
+        .testTarget(name: "LibXMLTests", dependencies: ["LibXML"], swiftSettings: upcoming),
         .testTarget(
             name: "LibvirtTests",
             dependencies: [

@@ -19,4 +19,4 @@ ensure_packages() {
 }
 
 # What building the agent needs: libvirt's headers and pkg-config file, libsystemd's.
-BUILD_PACKAGES=(pkg-config libvirt-dev libsystemd-dev)
+BUILD_PACKAGES=(pkg-config libvirt-dev libsystemd-dev libxml2-dev)

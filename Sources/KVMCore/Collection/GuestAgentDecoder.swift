@@ -1,4 +1,5 @@
 import Foundation
+import LibXML
 
 /// Turns what libvirt relays from a guest agent into a `GuestAgentReport`. Everything here comes from inside
 /// the guest, so it is bounded: a guest cannot make the agent export more than a few dozen series.

@@ -1,4 +1,5 @@
 import Foundation
+import LibXML
 
 /// Reads libvirt's capabilities XML (`virsh capabilities`).
 public enum Capabilities {

@@ -1,4 +1,5 @@
 import Foundation
+import LibXML
 
 extension DomainConfig {
     /// What an orchestrator wrote into the domain's metadata: who owns the domain there and under what name,
@@ -23,7 +24,7 @@ extension DomainConfig {
         /// `<nova:instance>` names the instance, its flavor and its owner; oVirt's `<ovirt-vm:vm>` carries
         /// none of these (oVirt names the domain after the VM), so only the owner is known.
         init?(metadata element: XMLTree) {
-            let namespace = element.uri ?? ""
+            let namespace = element.uri
             if namespace.hasPrefix(Self.nova) {
                 self.init(system: "nova")
                 guard element.localName == "instance" else { return }

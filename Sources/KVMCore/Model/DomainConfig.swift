@@ -1,4 +1,5 @@
 import Foundation
+import LibXML
 
 /// What the agent reads from a domain's XML definition, plus the two flags libvirt keeps beside it.
 public struct DomainConfig: Sendable, Equatable {
@@ -63,7 +64,7 @@ public struct DomainConfig: Sendable, Equatable {
         let metadata = root.child("metadata")?.children("") ?? []
         osVariant = metadata.first { $0.localName == "libosinfo" }?.child("os")?.attr("id") ?? ""
         for element in metadata {
-            let namespace = element.uri ?? ""
+            let namespace = element.uri
             // oVirt writes two elements, nova may write more than its instance: the one that names most wins.
             if let found = Orchestration(metadata: element), orchestration?.instanceName.isEmpty ?? true {
                 orchestration = found

@@ -1,4 +1,5 @@
 import Foundation
+import LibXML
 
 /// A storage pool's state, with libvirt's numbering (`virStoragePoolState`).
 public enum StoragePoolState: Int, Sendable, CaseIterable {
