@@ -153,6 +153,16 @@ mkdir -p "$work/src/debian"
 printf 'Source: kvm-agent\n\nPackage: kvm-agent\nArchitecture: any\n' >"$work/src/debian/control"
 shlibs=$(cd "$work/src" && dpkg-shlibdeps -O "$stage/usr/bin/kvm-agent" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || fail "dpkg-shlibdeps found no dependencies"
+# Packed relative relocations (scripts/lib/release-flags.sh) need glibc 2.36. The binary names the version
+# node GLIBC_ABI_DT_RELR, which dpkg-shlibdeps does not count, so on an older libc the package would install
+# and the agent fail to start; the floor is raised here instead.
+if readelf -V "$stage/usr/bin/kvm-agent" | grep -q GLIBC_ABI_DT_RELR; then
+    libc=$(sed -nE 's/.*libc6 \(>= ([^)]*)\).*/\1/p' <<<"$shlibs")
+    [ -n "$libc" ] || fail "Depends names no libc6 version: $shlibs"
+    if dpkg --compare-versions "$libc" lt 2.36; then
+        shlibs=$(sed -E "s/libc6 \(>= [^)]*\)/libc6 (>= 2.36)/" <<<"$shlibs")
+    fi
+fi
 depends="$shlibs, adduser"
 case $depends in *libvirt0*) ;; *) fail "Depends lacks libvirt0: $depends" ;; esac
 case $depends in *libsystemd0*) ;; *) say "warning: the binary does not link libsystemd0" ;; esac

@@ -199,6 +199,10 @@ ok "expected files, all root:root"
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/kvm-agent/remediation.yml ||
     fail "remediation.yml is not a conffile"
 ok "conffiles: $(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | tr '\n' ' ')"
+# The binary's packed relocations need glibc 2.36 (GLIBC_ABI_DT_RELR), which dpkg-shlibdeps does not see.
+libc_floor=$(dpkg-deb -f "$deb" Depends | sed -nE 's/.*libc6 \(>= ([^)]*)\).*/\1/p')
+dpkg --compare-versions "${libc_floor:-0}" ge 2.36 || fail "Depends asks libc6 >= '$libc_floor', the binary needs 2.36"
+ok "Depends: libc6 (>= $libc_floor), as the binary's packed relocations need"
 mkdir "$tmp/extract"
 dpkg-deb --extract "$deb" "$tmp/extract"
 if ldd "$tmp/extract/usr/bin/kvm-agent" | grep -E 'swift|not found'; then
