@@ -216,8 +216,8 @@ enum MaintenanceBody {
             self.domain = domain == nil ? nil : window.name
             setBy = window.setBy
             reason = window.reason
-            since = AuditRecord.format(window.since)
-            until = AuditRecord.format(window.until)
+            since = UTCTimestamp.format(window.since)
+            until = UTCTimestamp.format(window.until)
         }
 
         enum CodingKeys: String, CodingKey {

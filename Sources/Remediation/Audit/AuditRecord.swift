@@ -49,14 +49,10 @@ public struct AuditRecord: Codable, Sendable, Equatable {
     }
 
     public init(time: Double, event: Event, source: String, principal: String) {
-        self.time = Self.format(time)
+        self.time = UTCTimestamp.format(time)
         self.event = event
         self.source = source
         self.principal = principal
-    }
-
-    public static func format(_ time: Double) -> String {
-        UTCTimestamp.format(time)
     }
 }
 

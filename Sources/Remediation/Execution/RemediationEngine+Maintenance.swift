@@ -14,13 +14,13 @@ extension RemediationEngine {
         if let host = safety.hostMaintenance(now: now) {
             return Decision(
                 .maintenance, .hostMaintenance,
-                "the host is in maintenance until \(AuditRecord.format(host.until)), set by \(host.setBy): \(host.reason)"
+                "the host is in maintenance until \(UTCTimestamp.format(host.until)), set by \(host.setBy): \(host.reason)"
             )
         }
         if let window = safety.maintenance(entry.ref.uuid, now: now) {
             return Decision(
                 .maintenance, .domainMaintenance,
-                "\(name) is in maintenance until \(AuditRecord.format(window.until)), set by \(window.setBy): "
+                "\(name) is in maintenance until \(UTCTimestamp.format(window.until)), set by \(window.setBy): "
                     + window.reason)
         }
         return nil
@@ -55,7 +55,7 @@ extension RemediationEngine {
             line.domainUUID = entry?.ref.uuid
             line.decision = "maintenance_started"
             line.reason = reason
-            line.detail = "\(entry.map { $0.ref.name } ?? "the host") until \(AuditRecord.format(window.until))"
+            line.detail = "\(entry.map { $0.ref.name } ?? "the host") until \(UTCTimestamp.format(window.until))"
             return (window, line)
         }
     }
