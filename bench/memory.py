@@ -6,6 +6,7 @@ import collections, os, re, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import libvirt
 from compare import Fleet, start, scrape, AGENT_ADDR, PEER_ADDR, PEER
+from pages import mappings_rss
 
 def status(pid):
     text = open(f"/proc/{pid}/status").read()
@@ -14,23 +15,15 @@ def status(pid):
 
 def smaps(pid, binary):
     """Rss by kind: the binary's pages, other files (libraries), heap arenas, stacks, other anon."""
-    kinds = collections.Counter(); arenas = 0
-    name = None; size = 0
-    for line in open(f"/proc/{pid}/smaps"):
-        if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
-            parts = line.split()
-            start_, end_ = (int(x, 16) for x in parts[0].split("-"))
-            name = parts[5] if len(parts) > 5 else ""
-            size = (end_ - start_) // 1024
-        elif line.startswith("Rss:"):
-            rss = int(line.split()[1])
-            if name == binary: kind = "binary"
-            elif name.startswith("/"): kind = "libraries"
-            elif name == "[heap]": kind = "main heap"
-            elif name.startswith("[stack"): kind = "stacks"
-            elif name == "": kind = "anon (arenas, stacks, mmaps)"
-            else: kind = name
-            kinds[kind] += rss
+    kinds = collections.Counter()
+    for name, rss in mappings_rss(pid):
+        if name == binary: kind = "binary"
+        elif name.startswith("/"): kind = "libraries"
+        elif name == "[heap]": kind = "main heap"
+        elif name.startswith("[stack"): kind = "stacks"
+        elif name == "": kind = "anon (arenas, stacks, mmaps)"
+        else: kind = name
+        kinds[kind] += rss
     return dict(kinds)
 
 def arenas(pid):

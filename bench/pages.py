@@ -82,15 +82,22 @@ def attribute(pages, binary, key=owner):
     return by_owner
 
 
-def files(pid):
-    by_file = collections.Counter()
+def mappings_rss(pid):
+    """(mapped file or "" or [heap]..., resident KiB) for each mapping in /proc/PID/smaps."""
     name = ""
     for line in open(f"/proc/{pid}/smaps"):
         if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
             p = line.split()
             name = p[5] if len(p) > 5 else ""
-        elif line.startswith("Rss:") and name.startswith("/"):
-            by_file[os.path.basename(name)] += int(line.split()[1]) * 1024
+        elif line.startswith("Rss:"):
+            yield name, int(line.split()[1])
+
+
+def files(pid):
+    by_file = collections.Counter()
+    for name, kib in mappings_rss(pid):
+        if name.startswith("/"):
+            by_file[os.path.basename(name)] += kib * 1024
     return by_file
 
 
