@@ -36,7 +36,7 @@ final class AgentTelemetry: CollectorTelemetry {
             descriptor: Self.name("build", "info", "The running kvm-agent build; value 1."),
             labels: [("version", version), ("swift_version", Self.swiftVersion)]
         ).set(to: 1.0)
-        for kind in LifecycleEvent.Kind.allCases { _ = eventCounter(String(describing: kind)) }
+        for kind in LifecycleEvent.Kind.allCases { _ = eventCounter(kind.name) }
         for kind in [ConnectionFailure.Kind.permissionDenied, .unreachable] { _ = connectFailureCounter(kind) }
     }
 

@@ -102,7 +102,14 @@ public struct VCPUInfo: Sendable, Equatable {
         case offline = 0
         case running = 1
         case blocked = 2
-        public var name: String { String(describing: self) }
+        /// Spelled out for the reason `DomainState.name` gives.
+        public var name: String {
+            switch self {
+            case .offline: "offline"
+            case .running: "running"
+            case .blocked: "blocked"
+            }
+        }
     }
 
     public var number: Int

@@ -10,6 +10,21 @@ public struct LifecycleEvent: Sendable, Equatable {
         case shutdown = 6
         case pmsuspended = 7
         case crashed = 8
+
+        /// Spelled out for the reason `DomainState.name` gives.
+        public var name: String {
+            switch self {
+            case .defined: "defined"
+            case .undefined: "undefined"
+            case .started: "started"
+            case .suspended: "suspended"
+            case .resumed: "resumed"
+            case .stopped: "stopped"
+            case .shutdown: "shutdown"
+            case .pmsuspended: "pmsuspended"
+            case .crashed: "crashed"
+            }
+        }
     }
 
     public var domain: DomainRef
@@ -27,7 +42,7 @@ public struct LifecycleEvent: Sendable, Equatable {
         self.time = time
     }
 
-    public var eventName: String { kind.map { String(describing: $0) } ?? "unknown" }
+    public var eventName: String { kind?.name ?? "unknown" }
 
     public var detailName: String {
         guard let kind, let names = Self.details[kind], names.indices.contains(detailCode) else { return "unknown" }

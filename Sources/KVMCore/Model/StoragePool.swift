@@ -11,7 +11,16 @@ public enum StoragePoolState: Int, Sendable, CaseIterable {
     /// Running, but its storage cannot be reached (an unmounted NFS or a removed disk).
     case inaccessible = 4
 
-    public var name: String { String(describing: self) }
+    /// Spelled out for the reason `DomainState.name` gives.
+    public var name: String {
+        switch self {
+        case .inactive: "inactive"
+        case .building: "building"
+        case .running: "running"
+        case .degraded: "degraded"
+        case .inaccessible: "inaccessible"
+        }
+    }
 
     /// Whether libvirt has sizes and volumes for the pool.
     public var hasFigures: Bool { self == .running || self == .degraded }
