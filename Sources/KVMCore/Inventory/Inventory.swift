@@ -33,7 +33,13 @@ public struct Inventory: Sendable, Equatable {
 
     /// Domains in the order they are exposed: by name, then UUID for the rare clash of names.
     public var sortedDomains: [DomainEntry] {
-        domains.values.sorted { ($0.ref.name, $0.ref.uuid) < ($1.ref.name, $1.ref.uuid) }
+        // Sorts positions, then copies each entry once: sorting the entries themselves moves each of them
+        // several times, and every move retains and releases all of an entry's strings and dictionaries
+        // (a million instructions a sort at 100 domains, by callgrind; the collector sorts several times a pass).
+        let entries = Array(domains.values)
+        return entries.indices.sorted {
+            (entries[$0].ref.name, entries[$0].ref.uuid) < (entries[$1].ref.name, entries[$1].ref.uuid)
+        }.map { entries[$0] }
     }
 }
 
