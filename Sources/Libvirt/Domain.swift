@@ -12,11 +12,18 @@ public final class Domain: @unchecked Sendable {
     public let uuid: String
 
     /// Takes ownership of a reference the caller already holds, to a domain of `connection`.
-    init(owning pointer: virDomainPtr, on connection: Connection) {
+    convenience init(owning pointer: virDomainPtr, on connection: Connection) {
+        self.init(
+            owning: pointer, on: connection, name: virDomainGetName(pointer).map { String(cString: $0) } ?? "",
+            uuid: Domain.uuidString(pointer))
+    }
+
+    /// As above, with the name and UUID the caller has already read from the handle.
+    init(owning pointer: virDomainPtr, on connection: Connection, name: String, uuid: String) {
         self.pointer = pointer
         self.connection = connection
-        self.name = virDomainGetName(pointer).map { String(cString: $0) } ?? ""
-        self.uuid = Domain.uuidString(pointer)
+        self.name = name
+        self.uuid = uuid
     }
 
     deinit {

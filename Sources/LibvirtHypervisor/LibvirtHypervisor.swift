@@ -136,8 +136,9 @@ public final class LibvirtHypervisor: Hypervisor {
     public func listDomains() async throws -> [DomainSummary] {
         let session = try current()
         let connection = session.control
+        let known = session.controlHandles
         let (domains, summaries) = try await blocking { () -> ([Domain], [DomainSummary]) in
-            let listed = try connection.allDomainsWithStats(groups: .state)
+            let listed = try connection.allDomainsWithStats(groups: .state, reusing: known)
             var summaries: [DomainSummary] = []
             for (domain, record) in listed {
                 let ref = DomainRef(uuid: domain.uuid, name: domain.name)

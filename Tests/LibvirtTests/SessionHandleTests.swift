@@ -62,6 +62,28 @@ import Testing
         #expect(hypervisor.cachedStatsHandle(TestHosts.centos)?.connection === new)
     }
 
+    /// A listing keeps the handles it is given for the same domain, name and connection, and makes new ones
+    /// for the rest: a handle is only good on its own connection, and its name must be the domain's.
+    @Test func aListingKeepsTheHandlesItAlreadyHas() throws {
+        let connection = try Connection(uri: TestHosts.demoURI)
+        let first = try connection.allDomainsWithStats(groups: [.state])
+        #expect(first.count >= 3)
+        var known = Dictionary(uniqueKeysWithValues: first.map { ($0.0.uuid, $0.0) })
+        let (renamed, foreign) = (first[0].0, first[1].0)
+        known[renamed.uuid] = first[2].0  // another domain's handle: a name that is no longer this UUID's
+        known[foreign.uuid] = try Connection(uri: TestHosts.demoURI).domain(uuid: foreign.uuid)
+
+        let second = try connection.allDomainsWithStats(groups: [.state], reusing: known)
+
+        #expect(second.map(\.1.uuid) == first.map(\.1.uuid))
+        for (domain, record) in second {
+            #expect(domain.uuid == record.uuid && domain.name == record.name && domain.connection === connection)
+            let kept = domain === known[record.uuid]
+            #expect(kept == (record.uuid != renamed.uuid && record.uuid != foreign.uuid), "\(record.name)")
+        }
+        #expect(try second.map { try $0.0.state().state } == first.map { try $0.0.state().state })
+    }
+
     /// libvirt sends a bulk call over the first handle's connection, whatever connection it is made on.
     @Test func bulkStatsRefuseAnotherConnectionsHandles() throws {
         let one = try Connection(uri: TestHosts.demoURI)
