@@ -96,7 +96,7 @@ public struct AgentRoutes: Sendable {
     static func acceptsGzip(_ header: String?) -> Bool {
         guard let header else { return false }
         return header.split(separator: ",").contains { part in
-            let fields = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            let fields = part.split(separator: ";").map { $0.trimmingBlanks().lowercased() }
             guard let coding = fields.first, coding == "gzip" || coding == "*" else { return false }
             let quality = fields.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
             return quality > 0

@@ -1,4 +1,3 @@
-import Foundation
 import KVMCore
 
 extension HostProbe {
@@ -12,12 +11,12 @@ extension HostProbe {
         var hasSVM = false
         for line in text.split(separator: "\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            let key = line[..<colon].trimmingCharacters(in: .whitespaces)
+            let key = line[..<colon].trimmingBlanks()
             let value = line[line.index(after: colon)...]
             switch key {
             case "vendor_id" where vendor == nil:
-                let trimmed = value.trimmingCharacters(in: .whitespaces)
-                if !trimmed.isEmpty { vendor = trimmed }
+                let trimmed = value.trimmingBlanks()
+                if !trimmed.isEmpty { vendor = String(trimmed) }
             case "flags":
                 for flag in value.split(whereSeparator: \.isWhitespace) {
                     if flag == "vmx" { hasVMX = true }

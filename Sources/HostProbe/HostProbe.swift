@@ -49,7 +49,7 @@ public struct HostProbe: Sendable {
 
     /// The kernel prints boolean module parameters as Y/N, but kvm_amd's `nested` is an int and prints 1/0.
     static func isParameterOn(_ value: String) -> Bool {
-        ["Y", "y", "1"].contains(value.trimmingCharacters(in: .whitespacesAndNewlines))
+        ["Y", "y", "1"].contains(value.trimmingBlanks())
     }
 
     private func bridges() -> [String: Bool] {
@@ -62,7 +62,7 @@ public struct HostProbe: Sendable {
             let bridgeDir = "\(net)/\(name)/bridge"
             guard FileManager.default.fileExists(atPath: bridgeDir, isDirectory: &isDirectory), isDirectory.boolValue
             else { continue }
-            let state = readText("sys/class/net/\(name)/operstate")?.trimmingCharacters(in: .whitespacesAndNewlines)
+            let state = readText("sys/class/net/\(name)/operstate")?.trimmingBlanks()
             result[name] = state == "up"
         }
         return result

@@ -1,4 +1,4 @@
-import Foundation
+import KVMCore
 
 /// The exposition format a scrape is answered in, chosen from its Accept header as Prometheus's Go client
 /// chooses: the acceptable media ranges by quality, the first one we can serve wins; text 0.0.4 when none is.
@@ -41,14 +41,14 @@ public enum MetricsFormat: Sendable, Equatable {
         let quality: Double
 
         init?(_ text: Substring) {
-            let fields = text.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            let fields = text.split(separator: ";").map { $0.trimmingBlanks() }
             guard let type = fields.first, type.contains("/") else { return nil }
             self.type = type.lowercased()
             var parameters: [String: String] = [:]
             for field in fields.dropFirst() {
                 guard let equals = field.firstIndex(of: "=") else { continue }
-                let name = field[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-                var value = field[field.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+                let name = field[..<equals].trimmingBlanks().lowercased()
+                var value = String(field[field.index(after: equals)...].trimmingBlanks())
                 if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
                     value = String(value.dropFirst().dropLast())
                 }

@@ -252,7 +252,7 @@ public final class Collector: Sendable {
         _ body: @escaping @Sendable (any Hypervisor) async throws -> T
     ) async throws -> T {
         let hypervisor = self.hypervisor
-        telemetry?.hypervisorCallStarted(name.replacingOccurrences(of: " ", with: "_"))
+        telemetry?.hypervisorCallStarted(String(name.map { $0 == " " ? "_" : $0 }))
         do {
             return try await withDeadline(
                 timeout ?? options.timeout, operation: name,
