@@ -13,8 +13,9 @@ from compare import AGENT_ADDR, Fleet, answers, scrape, wait_for
 
 PASSES = re.compile(r'^kvm_agent_collections_total\{result="success"\} (\S+)$', re.M)
 # Mangled-name prefixes of what is reported apart (callgrind runs with --demangle=no).
-PARTS = {"render (per scrape)": "$s7KVMCore17InventoryRendererV6render",
-         "executor's libvirt calls (per pass)": "$s5Agent17CollectorExecutorC7enqueue"}
+# The render is InventoryRenderer.renderBytes since 2026-11-30 and InventoryRenderer.render before.
+PARTS = {"render (per scrape)": r"\$s7KVMCore17InventoryRendererV(11renderBytes|6render)y",
+         "executor's libvirt calls (per pass)": r"\$s5Agent17CollectorExecutorC7enqueue"}
 
 
 def passes():
@@ -67,7 +68,7 @@ def main():
         print(f"{guests} guests, {scrapes} scrapes and {made:.0f} passes counted")
         print(f"{total / scrapes / 1e6:8.1f} M instructions per cycle (the whole process, over the scrapes)")
         for label, prefix in PARTS.items():
-            cost = next((c for c, name in inclusive if name.startswith("???:" + prefix)), 0)
+            cost = next((c for c, name in inclusive if re.match(r"\?\?\?:" + prefix, name)), 0)
             per = scrapes if "scrape" in label else made
             print(f"{cost / per / 1e6:8.1f} M instructions, {label}")
         print("most instructions of their own:")

@@ -13,7 +13,7 @@ public final class MetricsSource: Sendable {
     let beforeRender: @Sendable () -> Void
     /// Set by `--web.disable-exporter-metrics`: drops the agent's own families.
     let ownFamiliesFilter: FamilyFilter?
-    private let cache = Mutex<(generation: UInt64, text: String)?>(nil)
+    private let cache = Mutex<(generation: UInt64, bytes: [UInt8])?>(nil)
     private let renderer = InventoryRenderer()
 
     public init(
@@ -28,25 +28,29 @@ public final class MetricsSource: Sendable {
     }
 
     public func render() -> String {
+        String(decoding: body(), as: UTF8.self)
+    }
+
+    /// The body as UTF-8 bytes, which is how the scrape sends it.
+    public func body() -> [UInt8] {
         beforeRender()
-        var text = inventoryText()
+        var body = inventoryBytes()
         if let sample = process() {
             var writer = ExpositionWriter()
             renderer.writeProcessFamilies(sample, into: &writer)
-            text += writer.output
+            body += writer.bytes
         }
-        var own: [UInt8] = []
-        registry.emit(into: &own)
-        text += String(decoding: own, as: UTF8.self)
-        return self.ownFamiliesFilter?.apply(to: text) ?? text
+        registry.emit(into: &body)
+        guard let filter = ownFamiliesFilter else { return body }
+        return Array(filter.apply(to: String(decoding: body, as: UTF8.self)).utf8)
     }
 
-    private func inventoryText() -> String {
+    private func inventoryBytes() -> [UInt8] {
         let generation = store.generation
-        if let cached = cache.withLock({ $0 }), cached.generation == generation { return cached.text }
+        if let cached = cache.withLock({ $0 }), cached.generation == generation { return cached.bytes }
         let inventory = store.snapshot()
-        let text = renderer.render(inventory).text
-        cache.withLock { $0 = (inventory.generation, text) }
-        return text
+        let bytes = renderer.renderBytes(inventory).bytes
+        cache.withLock { $0 = (inventory.generation, bytes) }
+        return bytes
     }
 }

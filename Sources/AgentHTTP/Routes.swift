@@ -78,8 +78,9 @@ public struct AgentRoutes: Sendable {
 
     func metricsResponse(_ request: Request) throws -> Response {
         let format = MetricsFormat.negotiate(accept: request.headers[.accept])
-        let text = metrics.render()
-        var body = ByteBuffer(string: format == .openMetrics ? OpenMetricsTranscoder.transcode(text) : text)
+        var body =
+            format == .openMetrics
+            ? ByteBuffer(string: OpenMetricsTranscoder.transcode(metrics.render())) : ByteBuffer(bytes: metrics.body())
         var headers: HTTPFields = [.contentType: format.contentType]
         if Self.acceptsGzip(request.headers[.acceptEncoding]) {
             // Prometheus asks for gzip on every scrape. zlib's fastest level takes a third of the default

@@ -8,7 +8,7 @@ public struct ExpositionWriter: Sendable {
 
     /// The text as UTF-8 bytes: appending a string's bytes to an array is a copy, where appending it to a
     /// String runs String's own bookkeeping, which was a third of a render's instructions (callgrind).
-    private var bytes: [UInt8] = []
+    public private(set) var bytes: [UInt8] = []
     public var output: String { String(decoding: bytes, as: UTF8.self) }
     /// Series dropped because a family already had one with the same labels (two NICs with one name, say).
     public private(set) var duplicatesDropped = 0

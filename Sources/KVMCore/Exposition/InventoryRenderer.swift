@@ -7,6 +7,13 @@ public struct InventoryRenderer: Sendable {
     public init() {}
 
     public func render(_ inventory: Inventory) -> (text: String, duplicatesDropped: Int) {
+        let rendered = renderBytes(inventory)
+        return (String(decoding: rendered.bytes, as: UTF8.self), rendered.duplicatesDropped)
+    }
+
+    /// The same text as UTF-8 bytes, for the scrape: a String would be checked as UTF-8 once more on the
+    /// way into the response, a tenth of a render's instructions at 100 domains (callgrind).
+    public func renderBytes(_ inventory: Inventory) -> (bytes: [UInt8], duplicatesDropped: Int) {
         var writer = ExpositionWriter(reservingCapacity: 4096 + inventory.domains.count * 6000)
         writeLibvirt(inventory, into: &writer)
         writeHost(inventory, into: &writer)
@@ -23,7 +30,7 @@ public struct InventoryRenderer: Sendable {
             writeStorage(inventory, into: &writer)
             writeGuestAgent(domains, into: &writer)
         }
-        return (writer.output, writer.duplicatesDropped)
+        return (writer.bytes, writer.duplicatesDropped)
     }
 
     private func writeLibvirt(_ inventory: Inventory, into w: inout ExpositionWriter) {
