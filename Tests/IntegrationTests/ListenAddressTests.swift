@@ -53,6 +53,27 @@ import Testing
         #expect(status == 2, "\(agent.log)")
         #expect(agent.log.contains("cannot listen on \(bad)"), "\(agent.log)")
     }
+
+    /// What `AgentProcess` relies on to start again on another port: an agent whose port another socket holds is
+    /// seen to have lost it, and its exit stays for the test to reap; one that listens is not.
+    @Test func theTestsSeeALostPort() async throws {
+        let (held, port) = try AgentProcess.boundLoopbackSocket()
+        defer { close(held) }
+        guard listen(held, 1) == 0 else { throw POSIXError(.EADDRINUSE) }
+        let blocked = try Daemon(
+            "agent", Repo.agentBinary.path,
+            ["--web.listen-address", "127.0.0.1:\(port)", "--libvirt.uri", Repo.demoURI])
+        #expect(blocked.lostPort(port, within: .seconds(30)), "\(blocked.log)")
+        #expect(try await blocked.exitStatusOrStop(within: .seconds(30)) == 2, "still reapable: \(blocked.log)")
+
+        let free = try AgentProcess.freePort()
+        let listening = try Daemon(
+            "agent", Repo.agentBinary.path,
+            ["--web.listen-address", "127.0.0.1:\(free)", "--libvirt.uri", Repo.demoURI])
+        defer { listening.stop() }
+        #expect(!listening.lostPort(free, within: .seconds(30)), "\(listening.log)")
+        #expect(listening.log.contains("listening on"))
+    }
 }
 
 /// A host without IPv6 at all (`ipv6.disable=1`: creating an IPv6 socket fails with EAFNOSUPPORT), made for the

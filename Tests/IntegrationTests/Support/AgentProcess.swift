@@ -16,13 +16,27 @@ struct AgentProcess {
         interval: String = "10m", environment: [String: String] = [:]
     ) throws {
         scheme = tls ? "https" : "http"
-        self.port = try port ?? Self.freePort()
-        let arguments =
-            [
-                "--web.listen-address", "127.0.0.1:\(self.port)", "--libvirt.uri", uri, "--collector.interval",
-                interval,
-            ] + (policy.map { ["--config.file", $0] } ?? []) + extra
-        daemon = try Daemon("agent", Repo.agentBinary.path, arguments, environment: environment)
+        var attempts = 0
+        while true {
+            let chosen = try port ?? Self.freePort()
+            let arguments =
+                [
+                    "--web.listen-address", "127.0.0.1:\(chosen)", "--libvirt.uri", uri, "--collector.interval",
+                    interval,
+                ] + (policy.map { ["--config.file", $0] } ?? []) + extra
+            let started = try Daemon("agent", Repo.agentBinary.path, arguments, environment: environment)
+            // A port found free here can be taken by another test's connection before the agent binds it (seen
+            // once in the full suite); the agent then exits with "address already in use", and starts again on
+            // another port. A port the test chose is left to the test.
+            attempts += 1
+            if port == nil, attempts < 4, started.lostPort(chosen, within: .seconds(15)) {
+                started.stop()
+                continue
+            }
+            self.port = chosen
+            daemon = started
+            return
+        }
     }
 
     var base: String { "\(scheme)://127.0.0.1:\(port)" }

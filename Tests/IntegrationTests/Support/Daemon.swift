@@ -56,6 +56,27 @@ struct Daemon {
         _ = waitpid(pid, &status, 0)
     }
 
+    /// True when the agent's log says it could not bind `port` because something else holds it; false once it
+    /// says it listens, once it exited for another reason (left unreaped, for the test to see), or at the
+    /// deadline. Blocking: it runs while an `AgentProcess` is made, which is synchronous.
+    func lostPort(_ port: Int, within deadline: Duration) -> Bool {
+        let end = ContinuousClock.now + deadline
+        while ContinuousClock.now < end {
+            let text = log
+            if text.contains("cannot listen on 127.0.0.1:\(port): address already in use") { return true }
+            if text.contains("listening on") || hasExited { return false }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    /// Whether the process has exited, without reaping it (`WNOWAIT`): `exitStatus` and `stop` still can.
+    private var hasExited: Bool {
+        var info = siginfo_t()
+        return waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0
+            && info._sifields._sigchld.si_pid == pid
+    }
+
     /// Reaps the process once it has exited by itself: its exit status (128 + N for signal N), or nil if it is
     /// still running at the deadline. Once this returned a status, do not call `stop()`: the pid is free again.
     func exitStatus(within deadline: Duration) async throws -> Int32? {
