@@ -9,7 +9,8 @@ Usage (root, after bench/build.sh): /usr/bin/python3 bench/cycle.py BINARY [GUES
 import os, re, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import libvirt
-from compare import AGENT_ADDR, Fleet, answers, scrape, wait_for
+import callgrind
+from compare import AGENT_ADDR, Fleet, scrape
 
 PASSES = re.compile(r'^kvm_agent_collections_total\{result="success"\} (\S+)$', re.M)
 # Mangled-name prefixes of what is reported apart (callgrind runs with --demangle=no).
@@ -22,7 +23,7 @@ def passes():
     return float(PASSES.search(scrape(AGENT_ADDR, timeout=120)[1]).group(1))
 
 
-def callgrind(*args):
+def control(*args):
     subprocess.run(["callgrind_control", *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -40,24 +41,15 @@ def main():
     scrapes = int(sys.argv[3]) if len(sys.argv) > 3 else 20
     conn = libvirt.open("qemu:///system")
     with tempfile.TemporaryDirectory() as work, Fleet(conn, guests, prefix="kvmcycle"):
-        # valgrind 3.19 cannot read Swift's DWARF 5; the symbol table is all it needs.
-        plain = os.path.join(work, "kvm-agent")
-        subprocess.run(["objcopy", "--strip-debug", binary, plain], check=True)
-        out = os.path.join(work, "callgrind.out")
-        agent = subprocess.Popen(
-            ["valgrind", "--tool=callgrind", "--demangle=no", "--dump-instr=no", f"--callgrind-out-file={out}",
-             plain, f"--web.listen-address={AGENT_ADDR}", "--collector.interval=2s", "--collector.timeout=60s"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        agent, out, _ = callgrind.start(binary, work, "2s")
         try:
-            if not wait_for(lambda: answers(AGENT_ADDR), 180):
-                sys.exit("the agent under callgrind did not answer")
             time.sleep(15)  # past the first passes, the definitions read and the first vcpuinfo round
             first = passes()
-            callgrind("--zero")
+            control("--zero")
             for _ in range(scrapes):
                 scrape(AGENT_ADDR, timeout=120)
                 time.sleep(2)
-            callgrind("--dump")
+            control("--dump")
             made = passes() - first
         finally:
             agent.terminate()

@@ -3,10 +3,11 @@ agent under valgrind's callgrind on a fleet of real guests while it is scraped (
 a guest restart. lld places these functions first and together (--symbol-ordering-file), so the code the agent
 runs fills fewer pages than when it is spread over the 27 MB of machine code: less of the binary is resident.
 Usage (root, after bench/build.sh): /usr/bin/python3 bench/order.py BINARY [GUESTS]"""
-import os, re, subprocess, sys, tempfile, time
+import os, re, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import libvirt
-from compare import AGENT_ADDR, Fleet, answers, wait_for
+import callgrind
+from compare import AGENT_ADDR, Fleet
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -45,17 +46,7 @@ def main():
     binary, guests = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 100
     conn = libvirt.open("qemu:///system")
     with tempfile.TemporaryDirectory() as work, Fleet(conn, guests, prefix="kvmorder") as fleet:
-        # valgrind 3.19 cannot read Swift's DWARF 5; the symbol table is all it needs.
-        plain = os.path.join(work, "kvm-agent")
-        subprocess.run(["objcopy", "--strip-debug", binary, plain], check=True)
-        out = os.path.join(work, "callgrind.out")
-        agent = subprocess.Popen(
-            ["valgrind", "--tool=callgrind", "--demangle=no", "--dump-instr=no", f"--callgrind-out-file={out}",
-             plain, f"--web.listen-address={AGENT_ADDR}", "--collector.interval=5s", "--collector.timeout=60s"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if not wait_for(lambda: answers(AGENT_ADDR), 180):
-            agent.kill()
-            sys.exit("the agent under callgrind did not answer")
+        agent, out, plain = callgrind.start(binary, work, "5s")
         for round in range(12):
             get("/metrics"); get("/metrics", gzip=True); get("/readyz"); get("/healthz"); get("/")
             if round == 4:
