@@ -73,7 +73,7 @@ private let agentLifecycleTrampoline: virConnectDomainEventAgentLifecycleCallbac
     _, domain, state, reason, opaque in
     guard let opaque, let domain else { return }
     let box = Unmanaged<HandlerBox<AgentLifecycleEventInfo>>.fromOpaque(opaque).takeUnretainedValue()
-    let name = Domain.nameString(domain)
+    let name = virDomainGetName(domain).map { String(cString: $0) } ?? ""
     box.handler(
         AgentLifecycleEventInfo(name: name, uuid: Domain.uuidString(domain), state: Int(state), reason: Int(reason)))
 }
