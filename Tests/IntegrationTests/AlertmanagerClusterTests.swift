@@ -23,7 +23,7 @@ struct AlertmanagerClusterTests {
         /// Present while the relays pass requests on (see `HoldingProxy`).
         let gate: String
 
-        init(holdFirstDelivery: Bool) throws {
+        init(holdFirstDelivery: Bool) async throws {
             let agentPort = try AgentProcess.freePort()
             self.agentPort = agentPort
             let fixture = try RemediationFixture(
@@ -98,7 +98,7 @@ struct AlertmanagerClusterTests {
             // Prometheus starts once both Alertmanagers see each other: a peer that joins late settles late.
             for (index, alertmanager) in alertmanagers.enumerated() {
                 let status = "http://127.0.0.1:\(web[index])/api/v2/status"
-                let joined = try Self.waitSync(for: "a cluster of two", alertmanager) {
+                let joined = try await alertmanager.wait(for: "a cluster of two", within: .seconds(60)) {
                     let cluster = (try curl([status]).json["cluster"] as? [String: Any])
                     return (cluster?["peers"] as? [Any])?.count == 2
                 }
@@ -115,8 +115,8 @@ struct AlertmanagerClusterTests {
                 ])
         }
 
-        func agent() throws -> AgentProcess {
-            try AgentProcess(policy: fixture.policyPath, uri: Repo.demoURI, port: agentPort)
+        func agent() async throws -> AgentProcess {
+            try await AgentProcess(policy: fixture.policyPath, uri: Repo.demoURI, port: agentPort)
         }
 
         /// The starts the agent carried out, from its audit log, which outlives its restarts.
@@ -135,25 +135,13 @@ struct AlertmanagerClusterTests {
             proxies.forEach { $0.stop() }
             fixture.remove()
         }
-
-        /// For the setup, which runs before any async context: polls without suspending.
-        private static func waitSync(for what: String, _ daemon: Daemon, _ condition: () throws -> Bool) throws -> Bool
-        {
-            let end = ContinuousClock.now + .seconds(60)
-            while ContinuousClock.now < end {
-                if (try? condition()) == true { return true }
-                usleep(100_000)
-            }
-            Issue.record("\(daemon.name): \(what) not seen within 60 s; log:\n\(daemon.log.suffix(3000))")
-            return false
-        }
     }
 
     @Test func bothUpTheAlertIsActedOnOnce() async throws {
         let began = ContinuousClock.now
-        let cluster = try Cluster(holdFirstDelivery: false)
+        let cluster = try await Cluster(holdFirstDelivery: false)
         defer { cluster.stop() }
-        let agent = try cluster.agent()
+        let agent = try await cluster.agent()
         defer { agent.kill() }
         try await agent.waitUntilReady(domain: "backup01")
         let acted = try await agent.daemon.wait(for: "the start", within: .seconds(90)) {
@@ -173,9 +161,9 @@ struct AlertmanagerClusterTests {
     /// timeout. Meanwhile the agent restarts, and with it the demo host, where backup01 is shut off again: only
     /// the agent's persisted memory of the alert keeps it from starting the domain a second time.
     @Test func killedMidNotificationAndRestartedTheAlertIsStillActedOnOnce() async throws {
-        let cluster = try Cluster(holdFirstDelivery: true)
+        let cluster = try await Cluster(holdFirstDelivery: true)
         defer { cluster.stop() }
-        let first = try cluster.agent()
+        let first = try await cluster.agent()
         defer { first.kill() }
         try await first.waitUntilReady(domain: "backup01")
         let held = try await first.daemon.wait(for: "a delivery held mid-notification", within: .seconds(90)) {
@@ -190,7 +178,7 @@ struct AlertmanagerClusterTests {
         try #require(acted)
 
         first.kill()
-        let second = try cluster.agent()
+        let second = try await cluster.agent()
         defer { second.kill() }
         try await second.waitUntilReady(domain: "backup01")
         // The surviving peer's resend, held back by the relays since the hold, may go through now.

@@ -41,7 +41,7 @@ import Testing
 
     /// The flags as an operator types them reach the collector: the binary, not the in-process harness.
     @Test func flagsOnTheCommandLine() async throws {
-        let agent = try AgentProcess(
+        let agent = try await AgentProcess(
             policy: nil, uri: Repo.demoURI, extra: ["--no-collector.pools", "--no-collector.vcpuinfo"])
         defer { agent.kill() }
         try await agent.waitUntilReady(domain: "vm_centos7")

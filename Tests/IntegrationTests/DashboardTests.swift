@@ -91,7 +91,7 @@ extension RealLibvirtdTests {
             domains: [guest.name],
             rules: "  - name: r\n    alertname: Rehearsal\n    action: shutdown\n    dry_run: true\n")
         defer { fixture.remove() }
-        let agent = try AgentProcess(
+        let agent = try await AgentProcess(
             policy: fixture.policyPath, extra: ["--collector.interval", "1s", "--collector.guest-agent.interval", "1s"])
         defer { agent.kill() }
         try await agent.waitUntilReady(domain: guest.name)

@@ -73,7 +73,7 @@ extension RealLibvirtdTests {
             directory: live.directory)
         defer { stack.stop() }
 
-        var agent = try AgentProcess(policy: rehearsal.policyPath, port: port)
+        var agent = try await AgentProcess(policy: rehearsal.policyPath, port: port)
         defer { agent.kill() }
         try await agent.waitUntilReady(domain: guest.name)
         let name = guest.name
@@ -122,7 +122,7 @@ extension RealLibvirtdTests {
         {"version":1,"nextActionNumber":1,"seen":{},"pending":{},
          "domains":{"\(uuid.lowercased())":{"name":"\(name)","actionTimes":[],"quarantinedAt":\(Date().timeIntervalSince1970)}}}
         """.write(toFile: live.statePath, atomically: true, encoding: .utf8)
-        agent = try AgentProcess(policy: live.policyPath, port: port)
+        agent = try await AgentProcess(policy: live.policyPath, port: port)
         try await agent.waitUntilReady(domain: name)
         try await stage("quarantined decision", on: stack.alertmanager, within: .seconds(30)) {
             try agent.decision("quarantined", domain: name) != nil

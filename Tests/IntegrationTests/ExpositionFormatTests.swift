@@ -59,7 +59,7 @@ import Testing
     /// without `_total` come only from OpenMetrics.
     @Test(.enabled(if: which("prometheus") != nil)) func realPrometheusScrapesEachFormat() async throws {
         let prometheus = try #require(which("prometheus"))
-        let agent = try AgentProcess(policy: nil, uri: Repo.demoURI, interval: "1s")
+        let agent = try await AgentProcess(policy: nil, uri: Repo.demoURI, interval: "1s")
         defer { agent.kill() }
         let directory = FileManager.default.temporaryDirectory.appending(path: "kvm-agent-prom-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

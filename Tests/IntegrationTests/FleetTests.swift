@@ -71,10 +71,11 @@ import Testing
                 """,
             alertmanagerConfig: alertmanagerConfig, directory: directory)
         defer { stack.stop() }
-        let agents = try zip(ports, fixtures).map { port, fixture in
-            try AgentProcess(policy: fixture.policyPath, uri: Repo.demoURI, port: port)
-        }
+        var agents: [AgentProcess] = []
         defer { agents.forEach { $0.kill() } }
+        for (port, fixture) in zip(ports, fixtures) {
+            agents.append(try await AgentProcess(policy: fixture.policyPath, uri: Repo.demoURI, port: port))
+        }
         for agent in agents { try await agent.waitUntilReady(domain: "backup01") }
 
         let started = ContinuousClock.now

@@ -63,7 +63,7 @@ import Testing
         let blocked = try Daemon(
             "agent", Repo.agentBinary.path,
             ["--web.listen-address", "127.0.0.1:\(port)", "--libvirt.uri", Repo.demoURI])
-        #expect(blocked.lostPort(port, within: .seconds(30)), "\(blocked.log)")
+        #expect(try await blocked.lostPort(port, within: .seconds(30)), "\(blocked.log)")
         #expect(try await blocked.exitStatusOrStop(within: .seconds(30)) == 2, "still reapable: \(blocked.log)")
 
         let free = try AgentProcess.freePort()
@@ -71,7 +71,7 @@ import Testing
             "agent", Repo.agentBinary.path,
             ["--web.listen-address", "127.0.0.1:\(free)", "--libvirt.uri", Repo.demoURI])
         defer { listening.stop() }
-        #expect(!listening.lostPort(free, within: .seconds(30)), "\(listening.log)")
+        #expect(try await !listening.lostPort(free, within: .seconds(30)), "\(listening.log)")
         #expect(listening.log.contains("listening on"))
     }
 }

@@ -66,7 +66,7 @@ struct RealLibvirtdMemoryTests {
         try halted.define(on: libvirt).create()
         try #require(try await linux.waitUntilBooted(), "guest never printed its ready line")
 
-        let plain = try AgentProcess(policy: nil, interval: "1s")
+        let plain = try await AgentProcess(policy: nil, interval: "1s")
         defer { plain.kill() }
         // Figures from one and the same guest report: virsh before and after the scrape saw the same update.
         var matched: (Scrape, [String: Double])?
@@ -110,7 +110,7 @@ struct RealLibvirtdMemoryTests {
         #expect(!plain.daemon.log.contains(Self.periodLogLine))
         plain.kill()
 
-        let setting = try AgentProcess(policy: nil, extra: ["--collector.balloon-period", "7s"], interval: "1s")
+        let setting = try await AgentProcess(policy: nil, extra: ["--collector.balloon-period", "7s"], interval: "1s")
         defer { setting.kill() }
         let (afterFlag, set) = try await Self.scrape(setting, within: .seconds(60)) {
             $0.value("kvm_domain_memory_stats_period_seconds", ["domain": halted.name]) == 7
@@ -136,7 +136,7 @@ struct RealLibvirtdMemoryTests {
         let libvirt = try RealLibvirtd.connect()
         try libvirt.define(xml: guest.xml.replacingOccurrences(of: "<domain type='qemu'>", with: "<domain type='kvm'>"))
             .create()
-        let agent = try AgentProcess(policy: nil, extra: ["--collector.vm"], interval: "1s")
+        let agent = try await AgentProcess(policy: nil, extra: ["--collector.vm"], interval: "1s")
         defer { agent.kill() }
         let domain = ["domain": guest.name]
         let (scrape, seen) = try await Self.scrape(agent, within: .seconds(60)) {

@@ -137,7 +137,7 @@ extension RealLibvirtdTests {
         defer { fixture.remove() }
         let payload = RemediationFixture.notification(alert: "KVMDomainHung", domain: guest.name)
 
-        var agent = try AgentProcess(policy: fixture.policyPath)
+        var agent = try await AgentProcess(policy: fixture.policyPath)
         defer { agent.kill() }
         try await agent.waitUntilReady(domain: guest.name)
         let answer = try agent.post("/api/v1/alertmanager", payload)
@@ -146,7 +146,7 @@ extension RealLibvirtdTests {
         #expect(running, "the action never started")
         agent.kill()
 
-        agent = try AgentProcess(policy: fixture.policyPath)
+        agent = try await AgentProcess(policy: fixture.policyPath)
         try await agent.waitUntilReady(domain: guest.name)
         let record = try agent.get("/api/v1/actions/\(id)").json
         #expect(record["status"] as? String == "interrupted", "\(record)")

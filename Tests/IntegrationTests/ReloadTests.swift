@@ -30,7 +30,7 @@ import Testing
         let fixture = try RemediationFixture(
             domains: ["web01"], rules: "  - name: r\n    alertname: A\n    action: start\n", dryRun: true)
         defer { fixture.remove() }
-        let agent = try AgentProcess(policy: fixture.policyPath, uri: Repo.demoURI, extra: Self.onHangupOnly)
+        let agent = try await AgentProcess(policy: fixture.policyPath, uri: Repo.demoURI, extra: Self.onHangupOnly)
         defer { agent.kill() }
         #expect(
             try await agent.daemon.wait(for: "the API", within: .seconds(30)) {
@@ -52,7 +52,7 @@ import Testing
         let fixture = try RemediationFixture(
             domains: ["web01"], rules: "  - name: r\n    alertname: A\n    action: start\n", dryRun: true)
         defer { fixture.remove() }
-        let agent = try AgentProcess(policy: fixture.policyPath, uri: Repo.demoURI, extra: Self.onHangupOnly)
+        let agent = try await AgentProcess(policy: fixture.policyPath, uri: Repo.demoURI, extra: Self.onHangupOnly)
         defer { agent.kill() }
         try await agent.waitUntilReady(domain: "web01")
         func reason(_ alert: String) throws -> String? {
@@ -105,7 +105,7 @@ import Testing
         try Self.makeCertificate("agent-one", in: dir)
         try "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n".write(
             toFile: "\(dir)/web.yml", atomically: true, encoding: .utf8)
-        var agent = try AgentProcess(
+        var agent = try await AgentProcess(
             policy: policy, uri: Repo.demoURI, extra: ["--web.config.file", "\(dir)/web.yml"] + extra, tls: true)
         agent.curlOptions = ["-k"]
         let served = try await agent.daemon.wait(for: "TLS", within: .seconds(30)) {

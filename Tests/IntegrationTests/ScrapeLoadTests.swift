@@ -15,7 +15,7 @@ struct ScrapeLoadTests {
         defer { guests.forEach { $0.remove() } }
         let libvirt = try RealLibvirtd.connect()
         for guest in guests { try guest.define(on: libvirt).create() }
-        let agent = try AgentProcess(policy: nil, interval: "2s")
+        let agent = try await AgentProcess(policy: nil, interval: "2s")
         defer { agent.kill() }
         for guest in guests { try await agent.waitUntilReady(domain: guest.name) }
         let url = "\(agent.base)/metrics"

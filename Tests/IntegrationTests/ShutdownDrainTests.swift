@@ -8,7 +8,7 @@ import Testing
 @Suite struct ShutdownDrainTests {
     /// The race the systemd test met once in 320 scrapes: accepted before the stop, request read after it.
     @Test func aRequestOnAConnectionAcceptedBeforeTheStopIsAnswered() async throws {
-        let agent = try AgentProcess(policy: nil, uri: Repo.demoURI, extra: ["--web.read-header-timeout", "20s"])
+        let agent = try await AgentProcess(policy: nil, uri: Repo.demoURI, extra: ["--web.read-header-timeout", "20s"])
         var exited = false
         defer { if !exited { agent.kill() } }
         let held = try await Self.acceptedConnection(agent)
@@ -38,7 +38,7 @@ import Testing
 
     /// A client that connects and never sends holds the stop for that moment, not for the whole head timeout.
     @Test func aSilentConnectionHoldsTheStopOnlyBriefly() async throws {
-        let agent = try AgentProcess(policy: nil, uri: Repo.demoURI, extra: ["--web.read-header-timeout", "60s"])
+        let agent = try await AgentProcess(policy: nil, uri: Repo.demoURI, extra: ["--web.read-header-timeout", "60s"])
         var exited = false
         defer { if !exited { agent.kill() } }
         let silent = try await Self.acceptedConnection(agent)

@@ -15,7 +15,7 @@ import Testing
             domains: ["web01"],
             rules: "  - name: r\n    alertname: Rehearsal\n    action: shutdown\n    dry_run: true\n")
         defer { fixture.remove() }
-        let agent = try AgentProcess(policy: fixture.policyPath, uri: Repo.demoURI)
+        let agent = try await AgentProcess(policy: fixture.policyPath, uri: Repo.demoURI)
         defer { agent.kill() }
         try await agent.waitUntilReady(domain: "vm_centos7")
         let decided = try agent.post(

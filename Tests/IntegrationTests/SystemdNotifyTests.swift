@@ -8,7 +8,7 @@ import Testing
 @Suite struct SystemdNotifyTests {
     @Test func readyStatusWatchdogAndStopping() async throws {
         let listener = try NotifyListener()
-        let agent = try AgentProcess(
+        let agent = try await AgentProcess(
             policy: nil, uri: Repo.demoURI,
             environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "2000000"])
         defer { agent.kill() }

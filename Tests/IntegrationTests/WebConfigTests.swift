@@ -42,7 +42,7 @@ import Testing
           prometheus: \(hash)
         """.write(toFile: "\(dir)/web.yml", atomically: true, encoding: .utf8)
 
-        var agent = try AgentProcess(
+        var agent = try await AgentProcess(
             policy: fixture.policyPath, uri: Repo.demoURI, extra: ["--web.config.file", "\(dir)/web.yml"], tls: true)
         defer { agent.kill() }
         agent.curlOptions = ["--cacert", "\(dir)/cert.pem"]

@@ -14,7 +14,7 @@ struct AgentProcess {
     init(
         policy: String?, uri: String = RealLibvirtd.uri, extra: [String] = [], tls: Bool = false, port: Int? = nil,
         interval: String = "10m", environment: [String: String] = [:]
-    ) throws {
+    ) async throws {
         scheme = tls ? "https" : "http"
         var attempts = 0
         while true {
@@ -29,7 +29,7 @@ struct AgentProcess {
             // once in the full suite); the agent then exits with "address already in use", and starts again on
             // another port. A port the test chose is left to the test.
             attempts += 1
-            if port == nil, attempts < 4, started.lostPort(chosen, within: .seconds(15)) {
+            if port == nil, attempts < 4, try await started.lostPort(chosen, within: .seconds(15)) {
                 started.stop()
                 continue
             }

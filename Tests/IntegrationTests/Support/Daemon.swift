@@ -58,14 +58,15 @@ struct Daemon {
 
     /// True when the agent's log says it could not bind `port` because something else holds it; false once it
     /// says it listens, once it exited for another reason (left unreaped, for the test to see), or at the
-    /// deadline. Blocking: it runs while an `AgentProcess` is made, which is synchronous.
-    func lostPort(_ port: Int, within deadline: Duration) -> Bool {
+    /// deadline. It sleeps between looks rather than blocking a thread: many tests start agents at once, and the
+    /// test process has as many cooperative threads as cores (two blocked here starved every other wait).
+    func lostPort(_ port: Int, within deadline: Duration) async throws -> Bool {
         let end = ContinuousClock.now + deadline
         while ContinuousClock.now < end {
             let text = log
             if text.contains("cannot listen on 127.0.0.1:\(port): address already in use") { return true }
             if text.contains("listening on") || hasExited { return false }
-            usleep(20_000)
+            try await Task.sleep(for: .milliseconds(20))
         }
         return false
     }
@@ -101,7 +102,9 @@ struct Daemon {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// Polls `condition` every 100 ms until it holds or `deadline` passes; false then, with the log recorded.
+    /// Polls `condition` every 100 ms until it holds or `deadline` passes; false then, with the log recorded. It
+    /// looks once more at the deadline: a sleep on a busy test process can outlast the deadline, and a condition
+    /// that came true meanwhile was not late.
     func wait(
         for what: String, within deadline: Duration, _ condition: () throws -> Bool
     ) async throws -> Bool {
@@ -110,6 +113,7 @@ struct Daemon {
             if (try? condition()) == true { return true }
             try await Task.sleep(for: .milliseconds(100))
         }
+        if (try? condition()) == true { return true }
         Issue.record("\(name): \(what) not seen within \(deadline); log:\n\(log.suffix(3000))")
         return false
     }
