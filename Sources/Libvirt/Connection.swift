@@ -169,7 +169,7 @@ public final class Connection: @unchecked Sendable {
         }
         return try withRecords(groups: groups, domains: domains, noWait: noWait) { record, dom in
             StatsRecord(
-                name: virDomainGetName(dom).map { String(cString: $0) } ?? "", uuid: Domain.uuidString(dom),
+                name: Domain.nameString(dom), uuid: Domain.uuidString(dom),
                 values: TypedValue.dictionary(record.params, count: record.nparams))
         }
     }
@@ -183,7 +183,7 @@ public final class Connection: @unchecked Sendable {
         groups: StatsGroups, noWait: Bool = true, reusing known: [String: Domain] = [:]
     ) throws(LibvirtError) -> [(Domain, StatsRecord)] {
         try withRecords(groups: groups, domains: nil, noWait: noWait) { record, dom in
-            let name = virDomainGetName(dom).map { String(cString: $0) } ?? ""
+            let name = Domain.nameString(dom)
             let uuid = Domain.uuidString(dom)
             let values = TypedValue.dictionary(record.params, count: record.nparams)
             if let domain = known[uuid], domain.uuid == uuid, domain.name == name, domain.connection === self {

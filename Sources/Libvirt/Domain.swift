@@ -14,8 +14,7 @@ public final class Domain: @unchecked Sendable {
     /// Takes ownership of a reference the caller already holds, to a domain of `connection`.
     convenience init(owning pointer: virDomainPtr, on connection: Connection) {
         self.init(
-            owning: pointer, on: connection, name: virDomainGetName(pointer).map { String(cString: $0) } ?? "",
-            uuid: Domain.uuidString(pointer))
+            owning: pointer, on: connection, name: Domain.nameString(pointer), uuid: Domain.uuidString(pointer))
     }
 
     /// As above, with the name and UUID the caller has already read from the handle.
@@ -28,6 +27,11 @@ public final class Domain: @unchecked Sendable {
 
     deinit {
         virDomainFree(pointer)
+    }
+
+    /// The domain's name as libvirt keeps it in the handle ("" if it has none).
+    static func nameString(_ pointer: virDomainPtr) -> String {
+        virDomainGetName(pointer).map { String(cString: $0) } ?? ""
     }
 
     /// The UUID in libvirt's form (lowercase, 8-4-4-4-12), formatted here from the raw bytes. libvirt formats

@@ -39,7 +39,7 @@ private final class DomainEventBox: Sendable {
     static func deliver(_ domain: virDomainPtr?, _ opaque: UnsafeMutableRawPointer?, _ kind: DomainEventInfo.Kind) {
         guard let opaque, let domain else { return }
         let box = Unmanaged<DomainEventBox>.fromOpaque(opaque).takeUnretainedValue()
-        let name = virDomainGetName(domain).map { String(cString: $0) } ?? ""
+        let name = Domain.nameString(domain)
         box.handler(DomainEventInfo(name: name, uuid: Domain.uuidString(domain), kind: kind))
     }
 }

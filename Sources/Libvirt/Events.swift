@@ -51,7 +51,7 @@ func registerCallback<Argument>(
 private let lifecycleTrampoline: virConnectDomainEventCallback = { _, domain, event, detail, opaque in
     guard let opaque, let domain else { return 0 }
     let box = Unmanaged<HandlerBox<LifecycleEventInfo>>.fromOpaque(opaque).takeUnretainedValue()
-    let name = virDomainGetName(domain).map { String(cString: $0) } ?? ""
+    let name = Domain.nameString(domain)
     box.handler(
         LifecycleEventInfo(name: name, uuid: Domain.uuidString(domain), event: Int(event), detail: Int(detail)))
     return 0

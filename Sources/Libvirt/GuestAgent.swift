@@ -73,7 +73,7 @@ private let agentLifecycleTrampoline: virConnectDomainEventAgentLifecycleCallbac
     _, domain, state, reason, opaque in
     guard let opaque, let domain else { return }
     let box = Unmanaged<HandlerBox<AgentLifecycleEventInfo>>.fromOpaque(opaque).takeUnretainedValue()
-    let name = virDomainGetName(domain).map { String(cString: $0) } ?? ""
+    let name = Domain.nameString(domain)
     box.handler(
         AgentLifecycleEventInfo(name: name, uuid: Domain.uuidString(domain), state: Int(state), reason: Int(reason)))
 }
