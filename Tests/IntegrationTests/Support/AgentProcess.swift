@@ -61,26 +61,17 @@ struct AgentProcess {
 
     /// Until the agent lists `domain` on /metrics with its definition read.
     func waitUntilReady(domain: String, within deadline: Duration = .seconds(30)) async throws {
-        let end = ContinuousClock.now + deadline
-        while ContinuousClock.now < end {
-            if let answer = try? curl(["\(base)/metrics"]), answer.status == .ok,
-                Scrape(answer.text).knownState(of: domain) != nil
-            {
-                return
-            }
-            try await Task.sleep(for: .milliseconds(100))
+        let ready = try await daemon.wait(for: "\(domain) on /metrics", within: deadline) {
+            let answer = try curl(["\(base)/metrics"])
+            return answer.status == .ok && Scrape(answer.text).knownState(of: domain) != nil
         }
-        Issue.record("agent not ready within \(deadline):\n\(daemon.log)")
-        throw CancellationError()
+        if !ready { throw CancellationError() }
     }
 
     func waitForAction(_ id: String, status: String, within deadline: Duration = .seconds(30)) async throws -> Bool {
-        let end = ContinuousClock.now + deadline
-        while ContinuousClock.now < end {
-            if try get("/api/v1/actions/\(id)").json["status"] as? String == status { return true }
-            try await Task.sleep(for: .milliseconds(50))
+        try await daemon.wait(for: "action \(id) \(status)", within: deadline) {
+            try get("/api/v1/actions/\(id)").json["status"] as? String == status
         }
-        return false
     }
 
     static func freePort() throws -> Int {
