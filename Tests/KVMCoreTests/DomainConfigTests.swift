@@ -142,6 +142,24 @@ import Testing
         #expect(config.interfaces.first?.bridge == "default")
     }
 
+    /// A definition written by hand may put a figure on a line of its own; libvirt's own output never does.
+    @Test func figuresMayHaveBlanksAroundThem() throws {
+        let xml = """
+            <domain type='kvm'>
+              <name>spaced</name>
+              <memory unit='MiB'>
+                512
+              </memory>
+              <vcpu>\t2\r\n</vcpu>
+              <devices><memballoon model='virtio'><stats period=' 5 '/></memballoon></devices>
+            </domain>
+            """
+        let config = try DomainConfig(xml: xml, persistent: true, autostart: false)
+        #expect(config.memoryMaximumBytes == 536_870_912)
+        #expect(config.vcpusMaximum == 2)
+        #expect(config.memoryStatsPeriodSeconds == 5)
+    }
+
     @Test func unreadableXMLThrows() {
         for xml in ["", "\u{0}<domain/>", "not xml at all", "<network><name>default</name></network>"] {
             #expect(throws: DomainConfig.ParseError.self, "\(xml.debugDescription)") {

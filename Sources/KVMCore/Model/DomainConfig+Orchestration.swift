@@ -1,4 +1,3 @@
-import Foundation
 import LibXML
 
 extension DomainConfig {
@@ -42,7 +41,7 @@ extension DomainConfig {
         }
 
         private static func text(_ element: XMLTree?) -> String {
-            element?.stringValue.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            element.map { String($0.stringValue.trimmingBlanks()) } ?? ""
         }
     }
 

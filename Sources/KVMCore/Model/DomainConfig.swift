@@ -1,4 +1,3 @@
-import Foundation
 import LibXML
 
 /// What the agent reads from a domain's XML definition, plus the two flags libvirt keeps beside it.
@@ -75,16 +74,16 @@ public struct DomainConfig: Sendable, Equatable {
                 remediationOptOut = ["no", "false"].contains(allow)
             }
         }
-        vcpusMaximum = root.child("vcpu").flatMap { Double($0.stringValue.trimmingCharacters(in: .whitespaces)) }
+        vcpusMaximum = root.child("vcpu").flatMap { Double($0.stringValue.trimmingBlanks()) }
         vcpusCurrent = root.child("vcpu")?.attr("current").flatMap(Double.init) ?? vcpusMaximum
         if let memory = root.child("memory") {
-            memoryMaximumBytes = Double(memory.stringValue.trimmingCharacters(in: .whitespaces))
+            memoryMaximumBytes = Double(memory.stringValue.trimmingBlanks())
                 .map { $0 * Self.bytesPerUnit(memory.attr("unit") ?? "KiB") }
         }
         let devices = root.child("devices")
         if let balloon = devices?.child("memballoon"), balloon.attr("model") != "none" {
             let period = balloon.child("stats")?.attr("period").flatMap {
-                Double($0.trimmingCharacters(in: .whitespaces))
+                Double($0.trimmingBlanks())
             }
             memoryStatsPeriodSeconds = period.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } ?? 0
         }

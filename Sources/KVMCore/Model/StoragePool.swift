@@ -1,4 +1,3 @@
-import Foundation
 import LibXML
 
 /// A storage pool's state, with libvirt's numbering (`virStoragePoolState`).
@@ -78,7 +77,7 @@ public struct StoragePoolEntry: Sendable, Equatable {
     public static func definition(xml: String) throws -> (type: String, path: String) {
         let root = try XMLTree.parse(xml, root: "pool", what: "storage pool")
         let path = root.child("target")?.child("path")?.stringValue ?? ""
-        return (root.attr("type") ?? "", path.trimmingCharacters(in: .whitespacesAndNewlines))
+        return (root.attr("type") ?? "", String(path.trimmingBlanks()))
     }
 }
 
