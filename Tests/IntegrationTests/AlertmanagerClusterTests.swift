@@ -75,6 +75,15 @@ struct AlertmanagerClusterTests {
                     ])
             }
             self.alertmanagers = alertmanagers
+            // A setup that fails from here leaves them to no one: the test's `defer { cluster.stop() }` comes later.
+            var started = false
+            defer {
+                if !started {
+                    alertmanagers.forEach { $0.stop() }
+                    proxies.forEach { $0.stop() }
+                    fixture.remove()
+                }
+            }
             let rules = directory.appending(path: "cluster.rules.yml").path
             try """
             groups:
@@ -113,6 +122,7 @@ struct AlertmanagerClusterTests {
                     // Its first send can come before it knows the Alertmanagers, and is dropped: resend soon.
                     "--rules.alert.resend-delay=1s",
                 ])
+            started = true
         }
 
         func agent() async throws -> AgentProcess {

@@ -107,8 +107,10 @@ struct RealLibvirtdDiskEventsTests {
             try #require(reader >= 0)
             defer { close(reader) }
             _ = fcntl(reader, F_SETFL, fcntl(reader, F_GETFL) & ~O_NONBLOCK)
-            let dump = Task.detached {
-                try run("/usr/bin/virsh", ["-c", RealLibvirtd.uri, "dump", "--memory-only", name, fifo])
+            let dump = Task {
+                try await offPool {
+                    try run("/usr/bin/virsh", ["-c", RealLibvirtd.uri, "dump", "--memory-only", name, fifo])
+                }
             }
             let job = ["domain": name]
             let running = try await client.expect("dump job", within: .seconds(60)) {
@@ -123,12 +125,14 @@ struct RealLibvirtdDiskEventsTests {
             try await client.execute(uri: "/", method: .get) { response in
                 #expect(String(buffer: response.body).contains("<td>\(name)</td><td>dump</td>"))
             }
-            var buffer = [UInt8](repeating: 0, count: 1 << 16)
-            var drained = 0
-            while true {
-                let count = read(reader, &buffer, buffer.count)
-                guard count > 0 else { break }
-                drained += count
+            let drained = try await offPool {
+                var buffer = [UInt8](repeating: 0, count: 1 << 16)
+                var drained = 0
+                while true {
+                    let count = read(reader, &buffer, buffer.count)
+                    guard count > 0 else { return drained }
+                    drained += count
+                }
             }
             let result = try await dump.value
             try #require(result.status == 0, "virsh dump: \(result.output)")

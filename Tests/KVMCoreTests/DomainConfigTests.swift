@@ -150,13 +150,14 @@ import Testing
               <memory unit='MiB'>
                 512
               </memory>
-              <vcpu>\t2\r\n</vcpu>
+              <vcpu current=' 1 '>\t2&#13;\n</vcpu>
               <devices><memballoon model='virtio'><stats period=' 5 '/></memballoon></devices>
             </domain>
             """
         let config = try DomainConfig(xml: xml, persistent: true, autostart: false)
         #expect(config.memoryMaximumBytes == 536_870_912)
         #expect(config.vcpusMaximum == 2)
+        #expect(config.vcpusCurrent == 1)
         #expect(config.memoryStatsPeriodSeconds == 5)
     }
 

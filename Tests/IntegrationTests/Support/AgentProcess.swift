@@ -29,7 +29,14 @@ struct AgentProcess {
             // once in the full suite); the agent then exits with "address already in use", and starts again on
             // another port. A port the test chose is left to the test.
             attempts += 1
-            if port == nil, attempts < 4, try await started.lostPort(chosen, within: .seconds(15)) {
+            let lost: Bool
+            do {
+                lost = try await started.lostPort(chosen, within: .seconds(15))
+            } catch {
+                started.stop()
+                throw error
+            }
+            if port == nil, attempts < 4, lost {
                 started.stop()
                 continue
             }

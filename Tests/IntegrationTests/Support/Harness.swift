@@ -112,3 +112,11 @@ func promtoolProblems(_ text: String) throws -> String {
     let result = try run(promtool, ["check", "metrics"], input: text)
     return result.status == 0 ? "" : result.output
 }
+
+/// Runs `body`, which blocks (a child process, a pipe), on a thread of its own. On one of the test process's
+/// cooperative threads, as many as the machine has cores, it would stall every other test's waits meanwhile.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue(label: "kvm-agent-tests.off-pool").async { continuation.resume(with: Result { try body() }) }
+    }
+}
