@@ -75,7 +75,7 @@ public struct DomainConfig: Sendable, Equatable {
             }
         }
         vcpusMaximum = root.child("vcpu").flatMap { Double($0.stringValue.trimmingBlanks()) }
-        vcpusCurrent = root.child("vcpu")?.attr("current").flatMap(Double.init) ?? vcpusMaximum
+        vcpusCurrent = root.child("vcpu")?.attr("current").flatMap { Double($0.trimmingBlanks()) } ?? vcpusMaximum
         if let memory = root.child("memory") {
             memoryMaximumBytes = Double(memory.stringValue.trimmingBlanks())
                 .map { $0 * Self.bytesPerUnit(memory.attr("unit") ?? "KiB") }
