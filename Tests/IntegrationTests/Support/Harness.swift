@@ -113,10 +113,14 @@ func promtoolProblems(_ text: String) throws -> String {
     return result.status == 0 ? "" : result.output
 }
 
-/// Runs `body`, which blocks (a child process, a pipe), on a thread of its own. On one of the test process's
-/// cooperative threads, as many as the machine has cores, it would stall every other test's waits meanwhile.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+/// Runs `body`, which blocks (a child process, a pipe, a socket), on `queue`: a serial queue, which gets a thread
+/// of its own when it needs one. On one of the test process's cooperative threads, as many as the machine has
+/// cores, it would stall every other test's waits meanwhile.
+func offPool<T: Sendable>(
+    on queue: DispatchQueue = DispatchQueue(label: "kvm-agent-tests.off-pool"),
+    _ body: @escaping @Sendable () throws -> T
+) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue(label: "kvm-agent-tests.off-pool").async { continuation.resume(with: Result { try body() }) }
+        queue.async { continuation.resume(with: Result { try body() }) }
     }
 }

@@ -31,7 +31,7 @@ final class RawConnection: @unchecked Sendable {
     deinit { Glibc.close(fd) }
 
     func send(_ text: String) async throws {
-        try await self.offPool { try self.sendNow(text) }
+        try await offPool(on: queue) { try self.sendNow(text) }
     }
 
     private func sendNow(_ text: String) throws {
@@ -46,7 +46,7 @@ final class RawConnection: @unchecked Sendable {
 
     /// Reads one response: the head and, when it has a Content-Length, that many body bytes.
     func readResponse(within deadline: Duration, bodyExpected: Bool = true) async throws -> String {
-        try await self.offPool { try self.readResponseNow(within: deadline, bodyExpected: bodyExpected) }
+        try await offPool(on: queue) { try self.readResponseNow(within: deadline, bodyExpected: bodyExpected) }
     }
 
     private func readResponseNow(within deadline: Duration, bodyExpected: Bool) throws -> String {
@@ -67,7 +67,7 @@ final class RawConnection: @unchecked Sendable {
 
     /// True if the server has closed the connection by `deadline` (bytes that come first are discarded).
     func closedByServer(within deadline: Duration) async -> Bool {
-        (try? await self.offPool { self.closedByServerNow(within: deadline) }) ?? false
+        (try? await offPool(on: queue) { self.closedByServerNow(within: deadline) }) ?? false
     }
 
     private func closedByServerNow(within deadline: Duration) -> Bool {
@@ -97,12 +97,6 @@ final class RawConnection: @unchecked Sendable {
         guard count >= 0 else { throw Failure.system("recv", errno) }
         buffer.append(contentsOf: chunk[..<count])
         return count > 0
-    }
-
-    private func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try body() }) }
-        }
     }
 
     private static func call(_ name: String, _ body: () -> Int32) throws {
