@@ -61,14 +61,12 @@ struct Daemon {
     /// deadline. It sleeps between looks rather than blocking a thread: many tests start agents at once, and the
     /// test process has as many cooperative threads as cores (two blocked here starved every other wait).
     func lostPort(_ port: Int, within deadline: Duration) async throws -> Bool {
-        let end = ContinuousClock.now + deadline
-        while ContinuousClock.now < end {
+        let answer = try await poll(within: deadline, every: .milliseconds(20)) { () -> Bool? in
             let text = log
             if text.contains("cannot listen on 127.0.0.1:\(port): address already in use") { return true }
-            if text.contains("listening on") || hasExited { return false }
-            try await Task.sleep(for: .milliseconds(20))
+            return text.contains("listening on") || hasExited ? false : nil
         }
-        return false
+        return answer ?? false
     }
 
     /// Whether the process has exited, without reaping it (`WNOWAIT`): `exitStatus` and `stop` still can.
@@ -81,15 +79,11 @@ struct Daemon {
     /// Reaps the process once it has exited by itself: its exit status (128 + N for signal N), or nil if it is
     /// still running at the deadline. Once this returned a status, do not call `stop()`: the pid is free again.
     func exitStatus(within deadline: Duration) async throws -> Int32? {
-        let end = ContinuousClock.now + deadline
-        while ContinuousClock.now < end {
+        try await poll(within: deadline, every: .milliseconds(50)) {
             var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-            }
-            try await Task.sleep(for: .milliseconds(50))
+            guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+            return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         }
-        return nil
     }
 
     /// ``exitStatus(within:)``, and a process still running at the deadline is stopped (nil then): either way it
@@ -102,18 +96,27 @@ struct Daemon {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
+    /// Asks `look` every `period` until it answers or `deadline` passes (nil then), sleeping between looks.
+    private func poll<T>(within deadline: Duration, every period: Duration, _ look: () throws -> T?) async throws -> T?
+    {
+        let end = ContinuousClock.now + deadline
+        while ContinuousClock.now < end {
+            if let answer = try look() { return answer }
+            try await Task.sleep(for: period)
+        }
+        return nil
+    }
+
     /// Polls `condition` every 100 ms until it holds or `deadline` passes; false then, with the log recorded. It
     /// looks once more at the deadline: a sleep on a busy test process can outlast the deadline, and a condition
     /// that came true meanwhile was not late.
     func wait(
         for what: String, within deadline: Duration, _ condition: () throws -> Bool
     ) async throws -> Bool {
-        let end = ContinuousClock.now + deadline
-        while ContinuousClock.now < end {
-            if (try? condition()) == true { return true }
-            try await Task.sleep(for: .milliseconds(100))
+        let held = try await poll(within: deadline, every: .milliseconds(100)) {
+            (try? condition()) == true ? true : nil
         }
-        if (try? condition()) == true { return true }
+        if held != nil || (try? condition()) == true { return true }
         Issue.record("\(name): \(what) not seen within \(deadline); log:\n\(log.suffix(3000))")
         return false
     }
