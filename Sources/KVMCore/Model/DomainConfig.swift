@@ -74,8 +74,9 @@ public struct DomainConfig: Sendable, Equatable {
                 remediationOptOut = ["no", "false"].contains(allow)
             }
         }
-        vcpusMaximum = root.child("vcpu").flatMap { Double($0.stringValue.trimmingBlanks()) }
-        vcpusCurrent = root.child("vcpu")?.attr("current").flatMap { Double($0.trimmingBlanks()) } ?? vcpusMaximum
+        let vcpu = root.child("vcpu")
+        vcpusMaximum = vcpu.flatMap { Double($0.stringValue.trimmingBlanks()) }
+        vcpusCurrent = vcpu?.attr("current").flatMap { Double($0.trimmingBlanks()) } ?? vcpusMaximum
         if let memory = root.child("memory") {
             memoryMaximumBytes = Double(memory.stringValue.trimmingBlanks())
                 .map { $0 * Self.bytesPerUnit(memory.attr("unit") ?? "KiB") }
