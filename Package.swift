@@ -102,10 +102,12 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        // Host capability read from /proc, /sys and /dev/kvm.
+        // glibc's dynamic loader interface (<link.h>): the loaded objects and their segments.
+        .systemLibrary(name: "CLoader"),
+        // Host capability read from /proc, /sys and /dev/kvm; the agent process's own pages.
         .target(
             name: "HostProbe",
-            dependencies: ["KVMCore"],
+            dependencies: ["KVMCore", "CLoader"],
             swiftSettings: upcoming
         ),
         // KVMCore's Hypervisor implemented on the Libvirt layer: connection supervision, events, offloading;

@@ -1,7 +1,7 @@
 """Resident memory of the agent (and the peer) on a fleet: each variant runs 60 s with a scrape every 2 s.
 Then the peer the same way. Usage (root, after bench/run.sh installed the peer):
-/usr/bin/python3 bench/memory.py SIZE AGENT_BINARY [NAME=VALUE[,NAME=VALUE] ...]: one run with the environment as
-it is, then one per argument with those variables added."""
+/usr/bin/python3 bench/memory.py SIZE AGENT_BINARY [NAME=VALUE[,NAME=VALUE] ... | --FLAG ...]: one run with the
+environment and flags as they are, then one per argument with those variables, or that flag, added."""
 import collections, os, re, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import libvirt
@@ -37,13 +37,15 @@ def arenas(pid):
     return n
 
 size = int(sys.argv[1]); agent = sys.argv[2]
-variants = [("default", {})] + [(v, dict(kv.split("=", 1) for kv in v.split(","))) for v in sys.argv[3:]]
+variants = [("default", {})] + [
+    (v, {} if v.startswith("--") else dict(kv.split("=", 1) for kv in v.split(","))) for v in sys.argv[3:]]
 conn = libvirt.open("qemu:///system")
 with Fleet(conn, size, prefix="kvmlean") as fleet:
     print("load:", open("/proc/loadavg").read().strip(), flush=True)
     for label, env in variants:
         e = dict(os.environ); e.update(env)
-        p = subprocess.Popen([agent, f"--web.listen-address={AGENT_ADDR}", "--collector.interval=2s"],
+        flags = [label] if label.startswith("--") else []
+        p = subprocess.Popen([agent, f"--web.listen-address={AGENT_ADDR}", "--collector.interval=2s"] + flags,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=e)
         time.sleep(2)
         for _ in range(30):

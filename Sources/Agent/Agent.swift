@@ -23,7 +23,9 @@ public enum Agent {
     ) throws -> AgentApplication {
         let store = InventoryStore()
         let registry = PrometheusCollectorRegistry()
-        let telemetry = AgentTelemetry(registry: registry, version: configuration.version)
+        let startupPages = configuration.releasesStartupPages ? StartupPageRelease(logger: logger) : nil
+        let telemetry = AgentTelemetry(
+            registry: registry, version: configuration.version, passFinished: { startupPages?.passFinished($0) })
         let web = configuration.web ?? WebConfiguration()
         let connectionMetrics = HTTPConnectionMetrics(registry: registry)
         let heap = HeapTrimmer()

@@ -35,6 +35,10 @@ public struct AgentConfiguration: Sendable {
     /// the CLI sets it: an agent built in-process by a test must not answer to a socket another test has put
     /// in the process's environment.
     public var notifiesSystemd = false
+    /// Give back the binary's and libraries' pages touched only while starting, once the collector has made
+    /// two passes (`--[no-]runtime.release-startup-pages`; see `StartupPages`). Only the CLI sets it: it acts
+    /// on the whole process.
+    public var releasesStartupPages = false
     public var version: String
 
     public struct CollectorSettings: Sendable {

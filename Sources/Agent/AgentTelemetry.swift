@@ -12,9 +12,14 @@ final class AgentTelemetry: CollectorTelemetry {
     private let lastEnd = Mutex<Double?>(nil)
     private let reconnects: Counter
     private let connectionLosses: Counter
+    private let passFinished: @Sendable (CollectionResult) -> Void
 
-    init(registry: PrometheusCollectorRegistry, version: String) {
+    init(
+        registry: PrometheusCollectorRegistry, version: String,
+        passFinished: @escaping @Sendable (CollectionResult) -> Void = { _ in }
+    ) {
         self.registry = registry
+        self.passFinished = passFinished
         let collectionsName = Self.name(
             "collections", "total",
             "Collector loop passes by result: success, partial (some domains timed out), error, disconnected.")
@@ -71,6 +76,7 @@ final class AgentTelemetry: CollectorTelemetry {
         lastDuration.set(durationSeconds)
         lastTimestamp.set(timestamp)
         lastEnd.withLock { $0 = timestamp }
+        passFinished(result)
     }
 
     func hypervisorCallStarted(_ operation: String) {

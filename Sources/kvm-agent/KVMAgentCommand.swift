@@ -111,6 +111,13 @@ struct KVMAgentCommand: AsyncParsableCommand {
                 + "every pass."))
     var vcpuinfoInterval = "60s"
 
+    @Flag(
+        name: .customLong("runtime.release-startup-pages"), inversion: .prefixedNo,
+        help: ArgumentHelp(
+            "After the collector's second pass, give back the pages of code and constant data the agent touched "
+                + "only while starting; what it runs later comes back from the page cache. On by default."))
+    var releaseStartupPages = true
+
     @Option(name: .customLong("log.level"), help: "debug, info, warning or error.")
     var logLevel = "info"
 
@@ -159,6 +166,7 @@ struct KVMAgentCommand: AsyncParsableCommand {
         )
         configuration.listeners = addresses.map { .address($0) }
         configuration.notifiesSystemd = true
+        configuration.releasesStartupPages = releaseStartupPages
         configuration.collector.collectors = collectors.enabled
         if let balloonPeriod {
             configuration.collector.balloonPeriod = try flag("collector.balloon-period") {

@@ -45,21 +45,9 @@ import Testing
             policy: nil, uri: Repo.demoURI, extra: ["--no-collector.pools", "--no-collector.vcpuinfo"])
         defer { agent.kill() }
         try await agent.waitUntilReady(domain: "vm_centos7")
-        let scrape = try await eventuallyScrape(agent) { $0.value("kvm_network_info", ["network": "default"]) != nil }
+        let scrape = try await agent.scrape { $0.value("kvm_network_info", ["network": "default"]) != nil }
         #expect(scrape.series("kvm_storage_pool_info").isEmpty)
         #expect(scrape.series("kvm_domain_vcpu_physical_cpu").isEmpty)
         #expect(!scrape.series("kvm_domain_block_read_bytes_total").isEmpty)
-    }
-
-    private func eventuallyScrape(_ agent: AgentProcess, until condition: (Scrape) -> Bool) async throws -> Scrape {
-        let end = ContinuousClock.now + .seconds(30)
-        var last = Scrape("")
-        while ContinuousClock.now < end {
-            last = Scrape(try agent.curl(["\(agent.base)/metrics"]).text)
-            if condition(last) { return last }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        Issue.record("condition never met:\n\(last.text.prefix(2000))")
-        return last
     }
 }

@@ -36,7 +36,7 @@ import Testing
             "--collector.timeout", "--log.level", "--log.format", "--web.read-header-timeout", "--web.idle-timeout",
             "--web.max-connections", "--web.max-connections-per-client", "--collector.balloon-period",
             "--collector.guest-agent.interval", "--collector.vcpuinfo.interval", "--web.max-requests",
-            "--web.disable-exporter-metrics",
+            "--web.disable-exporter-metrics", "--runtime.release-startup-pages", "--no-runtime.release-startup-pages",
             "--web.systemd-socket",
         ] + CollectorGroup.allCases.flatMap({ ["--collector.\($0.rawValue)", "--no-collector.\($0.rawValue)"] }) {
             #expect(help.output.contains(flag), "\(flag) missing from --help")

@@ -67,6 +67,20 @@ struct AgentProcess {
     }
 
     /// Until the agent lists `domain` on /metrics with its definition read.
+    /// Scrapes every 100 ms until `condition` holds of the answer, for up to `deadline`; the last scrape either
+    /// way, with an issue recorded when the condition never held.
+    func scrape(within deadline: Duration = .seconds(30), until condition: (Scrape) -> Bool) async throws -> Scrape {
+        let end = ContinuousClock.now + deadline
+        var last = Scrape("")
+        while ContinuousClock.now < end {
+            last = Scrape(try curl(["\(base)/metrics"]).text)
+            if condition(last) { return last }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("condition never met:\n\(last.text.prefix(2000))")
+        return last
+    }
+
     func waitUntilReady(domain: String, within deadline: Duration = .seconds(30)) async throws {
         let ready = try await daemon.wait(for: "\(domain) on /metrics", within: deadline) {
             let answer = try curl(["\(base)/metrics"])
