@@ -173,6 +173,12 @@ EOF
     score=$(inside systemd-analyze security kvm-agent --no-pager | tail -n1)
     ok "user kvm-agent, kvm_host_kvm_device_usable $expected, /etc read-only, writes only under /var/lib/kvm-agent"
     figure "$release systemd-analyze security kvm-agent: $score"
+    # Under this sandbox (user kvm-agent, no capability, @system-service, ProtectProc=invisible) the agent still
+    # reads its own smaps and gives back its start-up pages after its second pass.
+    wait_for 60 "start-up pages given back" sh -c "journalctl -u kvm-agent -b -o cat | grep -q 'gave back start-up pages'"
+    agent_journal | grep -m1 'gave back start-up pages' | grep -Eq 'mappings=[0-9]{2,}' ||
+        fail "start-up pages: $(agent_journal | grep -m1 'gave back start-up pages')"
+    figure "$release start-up pages: $(agent_journal | grep -m1 -o 'mappings=.*'); then $(inside grep -E '^(RssAnon|RssFile)' "/proc/$pid/status" | tr -s ' \t\n' ' ')"
 
     step "$release: libvirtd restarted, then stopped: the agent reconnects, systemd leaves it alone"
     inside systemctl restart libvirtd.service
