@@ -21,7 +21,14 @@ ADDR = "127.0.0.1:19862"
 def status(pid):
     text = open(f"/proc/{pid}/status").read()
     field = lambda name: int(re.search(rf"{name}:\s+(\d+)", text).group(1))
-    return field("VmRSS") / 1024, field("VmHWM") / 1024, len(os.listdir(f"/proc/{pid}/fd")), field("Threads")
+    return (field("VmRSS") / 1024, field("VmHWM") / 1024, len(os.listdir(f"/proc/{pid}/fd")), field("Threads"),
+            field("RssAnon") / 1024, field("RssFile") / 1024)
+
+
+def line(minute, figures):
+    rss, _, fds, threads, anonymous, files = figures
+    return (f"minute {minute}: resident {rss:.1f} MiB (anonymous {anonymous:.1f} + file-backed {files:.1f}), "
+            f"fds {fds}, threads {threads}")
 
 
 def soak(agent, names, minutes, conn):
@@ -29,7 +36,7 @@ def soak(agent, names, minutes, conn):
     running = names[: len(names) // 2]
     began = time.monotonic()
     first = status(agent.pid)
-    print(f"minute 0: resident {first[0]:.1f} MiB, fds {first[2]}, threads {first[3]}", flush=True)
+    print(line(0, first), flush=True)
     scrapes = changes = failures = 0
     slowest = 0.0
     next_report, next_change = 60, 10
@@ -53,8 +60,7 @@ def soak(agent, names, minutes, conn):
             changes += 1
             next_change += 10
         if elapsed >= next_report:
-            rss, _, fds, threads = status(agent.pid)
-            print(f"minute {next_report // 60}: resident {rss:.1f} MiB, fds {fds}, threads {threads}", flush=True)
+            print(line(next_report // 60, status(agent.pid)), flush=True)
             next_report += 60
         time.sleep(max(0.0, 1 - (time.monotonic() - began) % 1))
     return first, status(agent.pid), scrapes, failures, slowest, changes
@@ -72,7 +78,7 @@ def main():
         # An agent left running would answer the next soak's scrapes in place of that soak's own.
         try:
             wait_for(lambda: len(domains_seen(scrape(ADDR)[1]) & set(fleet.names)) == args.guests, 60)
-            first, (rss, peak, fds, threads), scrapes, failures, slowest, changes = soak(
+            first, (rss, peak, fds, threads, _, _), scrapes, failures, slowest, changes = soak(
                 agent, fleet.names, args.minutes, conn)
         finally:
             agent.terminate()
