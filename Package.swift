@@ -230,7 +230,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Agent", "KVMCore", "Libvirt", "Remediation", "TestSupport", "WebSecurity",
+                "Agent", "HostProbe", "KVMCore", "Libvirt", "Remediation", "TestSupport", "WebSecurity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -91,7 +91,7 @@ public enum StartupPages {
 
     /// A procfs file read to its end. Foundation's file reading takes the size from `stat`, which procfs gives
     /// as 0, and smaps comes a record or a page per `read`: read until `read` says the end.
-    static func readWhole(_ path: String) -> String? {
+    public static func readWhole(_ path: String) -> String? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
