@@ -22,6 +22,7 @@ final class StartupPageRelease: Sendable {
         }
         // Reading smaps walks every mapping: off the collector's thread, which has a pass to run.
         DispatchQueue.global(qos: .utility).async { [logger] in
+            let began = ContinuousClock.now
             guard let released = StartupPages.release() else {
                 logger.debug("could not read /proc/self/smaps; start-up pages kept")
                 return
@@ -31,6 +32,7 @@ final class StartupPageRelease: Sendable {
                 metadata: [
                     "mappings": "\(released.mappings)",
                     "resident_before_mib": "\(String(format: "%.1f", Double(released.residentBytes) / 1_048_576))",
+                    "seconds": "\(String(format: "%.3f", (ContinuousClock.now - began).seconds))",
                 ])
         }
     }

@@ -60,28 +60,4 @@ import Testing
         #expect(StartupPages.releasable(smaps: "").isEmpty)
         #expect(StartupPages.releasable(smaps: "Rss: 4 kB\nnot-a-range r--p 0 0 0 /x\nzz-yy r-xp 0 0:0 1 /y\n").isEmpty)
     }
-
-    /// Released in this very process: the test goes on running the code and reading the constants it gave
-    /// back, and the bytes of a released mapping read the same afterwards.
-    @Test func releasingInThisProcessLosesNothing() throws {
-        let smaps = try #require(StartupPages.readWhole("/proc/self/smaps"))
-        let text = try #require(
-            StartupPages.releasable(smaps: smaps).first { $0.path.hasSuffix(".so") || $0.path.contains(".so.") })
-        func checksum() -> UInt64 {
-            let bytes = UnsafeRawBufferPointer(
-                start: UnsafeRawPointer(bitPattern: text.start), count: Int(text.end - text.start))
-            return bytes.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
-        }
-        let before = checksum()
-        let released = try #require(StartupPages.release())
-        #expect(released.mappings > 0)
-        #expect(released.residentBytes > 0)
-        #expect(checksum() == before)
-        // Foundation, libc through the GOT, the Swift runtime: all of it must still run.
-        let json = try JSONEncoder().encode(["released": released.mappings])
-        #expect(String(decoding: json, as: UTF8.self).contains("released"))
-        #expect(
-            try NSRegularExpression(pattern: "^lib").firstMatch(in: "libvirt", range: NSRange(location: 0, length: 7))
-                != nil)
-    }
 }
