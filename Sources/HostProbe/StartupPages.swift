@@ -26,9 +26,11 @@ public enum StartupPages {
     /// The mappings `release` would drop, from the text of an smaps file.
     public static func releasable(smaps text: String) -> [FileMapping] {
         var found: [FileMapping] = []
-        var current: (mapping: FileMapping, eligible: Bool)?
+        var current: Record?
         func finish() {
-            if let current, current.eligible, current.mapping.residentBytes > 0 { found.append(current.mapping) }
+            if let current, current.eligible, current.anonymousIsZero, current.mapping.residentBytes > 0 {
+                found.append(current.mapping)
+            }
         }
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
             if let header = header(line) {
@@ -41,8 +43,10 @@ public enum StartupPages {
             let kib = line[line.index(after: colon)...].split(separator: " ").first.flatMap { Int($0) }
             switch key {
             case "Rss": current?.mapping.residentBytes = (kib ?? 0) * 1024
-            // A page of its own, in memory or swapped out, or pages locked in memory: not to be dropped.
-            case "Anonymous", "Swap", "Locked": if kib != 0 { current?.eligible = false }
+            // A record that never says it has no page of its own is not taken to have none.
+            case "Anonymous": current?.anonymousIsZero = kib == 0
+            // Swapped-out pages of its own, or pages locked in memory.
+            case "Swap", "Locked": if kib != 0 { current?.eligible = false }
             default: break
             }
         }
@@ -50,9 +54,15 @@ public enum StartupPages {
         return found
     }
 
+    private struct Record {
+        var mapping: FileMapping
+        var eligible: Bool
+        var anonymousIsZero = false
+    }
+
     /// A header line, `start-end perms offset dev inode path`; nil for the field lines that follow it.
     /// Eligible when private, not writable and backed by a file.
-    private static func header(_ line: Substring) -> (mapping: FileMapping, eligible: Bool)? {
+    private static func header(_ line: Substring) -> Record? {
         let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
         guard fields.count >= 5, let dash = fields[0].firstIndex(of: "-"),
             let start = UInt(fields[0][..<dash], radix: 16),
@@ -61,7 +71,7 @@ public enum StartupPages {
         let path = fields.count > 5 ? String(fields[5].drop(while: { $0 == " " })) : ""
         let perms = fields[1]
         let eligible = perms.count == 4 && perms.hasSuffix("p") && !perms.contains("w") && path.hasPrefix("/")
-        return (FileMapping(start: start, end: end, path: path, residentBytes: 0), eligible)
+        return Record(mapping: FileMapping(start: start, end: end, path: path, residentBytes: 0), eligible: eligible)
     }
 
     /// What a release dropped: how many mappings, and how many of their bytes were resident just before.

@@ -56,6 +56,14 @@ import Testing
             ])
     }
 
+    @Test func aRecordWithoutItsAnonymousLineIsLeftAlone() {
+        let record = Self.record("5600000000-5600200000", "r--p", "/usr/bin/kvm-agent")
+        #expect(StartupPages.releasable(smaps: record).count == 1)
+        let withoutAnonymous = record.split(separator: "\n").filter { !$0.hasPrefix("Anonymous:") }.joined(
+            separator: "\n")
+        #expect(StartupPages.releasable(smaps: withoutAnonymous).isEmpty)
+    }
+
     @Test func garbageFindsNothing() {
         #expect(StartupPages.releasable(smaps: "").isEmpty)
         #expect(StartupPages.releasable(smaps: "Rss: 4 kB\nnot-a-range r--p 0 0 0 /x\nzz-yy r-xp 0 0:0 1 /y\n").isEmpty)
