@@ -57,7 +57,8 @@ import Testing
         }
         try #require(up)
         let connection = try RawConnection(port: agent.port)
-        let accepted = try await agent.daemon.wait(for: "the raw connection accepted", within: .seconds(10)) {
+        // A precondition, not the thing tested: the bound is generous, since the suite starts many agents at once.
+        let accepted = try await agent.daemon.wait(for: "the raw connection accepted", within: .seconds(30)) {
             acceptQueueLength(port: agent.port) == 0
         }
         try #require(accepted)

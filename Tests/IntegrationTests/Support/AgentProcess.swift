@@ -73,7 +73,9 @@ struct AgentProcess {
         let end = ContinuousClock.now + deadline
         var last = Scrape("")
         while ContinuousClock.now < end {
-            last = Scrape(try curl(["\(base)/metrics"]).text)
+            // curl runs off the cooperative threads: this loop runs while many suites start at once.
+            let agent = self
+            last = Scrape(try await offPool { try agent.curl(["\(agent.base)/metrics"]).text })
             if condition(last) { return last }
             try await Task.sleep(for: .milliseconds(100))
         }
