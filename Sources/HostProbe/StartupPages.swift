@@ -122,6 +122,8 @@ public enum StartupPages {
     private final class LoaderWalk {
         let mappings: [FileMapping]
         var released = Released(mappings: 0, residentBytes: 0)
+        /// The mappings counted in `released`: one that spans two segments is dropped in two calls, counted once.
+        var counted = Set<UInt>()
         let pageMask = UInt(bitPattern: sysconf(Int32(_SC_PAGESIZE))) - 1
 
         init(_ mappings: [FileMapping]) { self.mappings = mappings }
@@ -138,6 +140,7 @@ public enum StartupPages {
                     guard let address = UnsafeMutableRawPointer(bitPattern: from),
                         madvise(address, Int(to - from), MADV_DONTNEED) == 0
                     else { continue }
+                    guard counted.insert(mapping.start).inserted else { continue }
                     released.mappings += 1
                     released.residentBytes += mapping.residentBytes
                 }
