@@ -70,16 +70,14 @@ struct AgentProcess {
     /// Scrapes every 100 ms until `condition` holds of the answer, for up to `deadline`; the last scrape either
     /// way, with an issue recorded when the condition never held.
     func scrape(within deadline: Duration = .seconds(30), until condition: (Scrape) -> Bool) async throws -> Scrape {
-        let end = ContinuousClock.now + deadline
         var last = Scrape("")
-        while ContinuousClock.now < end {
+        let met = try await poll(within: deadline, every: .milliseconds(100)) { () async throws -> Bool? in
             // curl runs off the cooperative threads: this loop runs while many suites start at once.
             let agent = self
             last = Scrape(try await offPool { try agent.curl(["\(agent.base)/metrics"]).text })
-            if condition(last) { return last }
-            try await Task.sleep(for: .milliseconds(100))
+            return condition(last) ? true : nil
         }
-        Issue.record("condition never met:\n\(last.text.prefix(2000))")
+        if met == nil { Issue.record("condition never met:\n\(last.text.prefix(2000))") }
         return last
     }
 

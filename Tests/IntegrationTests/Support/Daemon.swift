@@ -96,17 +96,6 @@ struct Daemon {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// Asks `look` every `period` until it answers or `deadline` passes (nil then), sleeping between looks.
-    private func poll<T>(within deadline: Duration, every period: Duration, _ look: () throws -> T?) async throws -> T?
-    {
-        let end = ContinuousClock.now + deadline
-        while ContinuousClock.now < end {
-            if let answer = try look() { return answer }
-            try await Task.sleep(for: period)
-        }
-        return nil
-    }
-
     /// Polls `condition` every 100 ms until it holds or `deadline` passes; false then, with the log recorded. It
     /// looks once more at the deadline: a sleep on a busy test process can outlast the deadline, and a condition
     /// that came true meanwhile was not late.

@@ -113,6 +113,16 @@ func promtoolProblems(_ text: String) throws -> String {
     return result.status == 0 ? "" : result.output
 }
 
+/// Asks `look` every `period` until it answers or `deadline` passes (nil then), sleeping between looks.
+func poll<T>(within deadline: Duration, every period: Duration, _ look: () async throws -> T?) async throws -> T? {
+    let end = ContinuousClock.now + deadline
+    while ContinuousClock.now < end {
+        if let answer = try await look() { return answer }
+        try await Task.sleep(for: period)
+    }
+    return nil
+}
+
 /// Runs `body`, which blocks (a child process, a pipe, a socket), on `queue`: a serial queue, which gets a thread
 /// of its own when it needs one. On one of the test process's cooperative threads, as many as the machine has
 /// cores, it would stall every other test's waits meanwhile.
