@@ -89,7 +89,7 @@ public enum StartupPages {
         guard let text = readWhole("\(procRoot)/self/smaps") else { return nil }
         let walk = LoaderWalk(releasable(smaps: text))
         withExtendedLifetime(walk) {
-            _ = dl_iterate_phdr(
+            _ = kvm_iterate_loaded_objects(
                 { info, _, context in
                     guard let info, let context else { return 0 }
                     Unmanaged<LoaderWalk>.fromOpaque(context).takeUnretainedValue().release(in: info.pointee)
@@ -128,12 +128,12 @@ public enum StartupPages {
 
         init(_ mappings: [FileMapping]) { self.mappings = mappings }
 
-        func release(in object: dl_phdr_info) {
-            for index in 0..<Int(object.dlpi_phnum) {
-                let segment = object.dlpi_phdr[index]
+        func release(in object: kvm_loaded_object) {
+            for index in 0..<Int(object.segmentCount) {
+                let segment = object.segments[index]
                 guard segment.p_type == UInt32(PT_LOAD), segment.p_flags & UInt32(PF_W) == 0 else { continue }
-                let start = UInt(object.dlpi_addr + segment.p_vaddr) & ~pageMask
-                let end = (UInt(object.dlpi_addr + segment.p_vaddr + segment.p_memsz) + pageMask) & ~pageMask
+                let start = UInt(object.address + segment.p_vaddr) & ~pageMask
+                let end = (UInt(object.address + segment.p_vaddr + segment.p_memsz) + pageMask) & ~pageMask
                 for mapping in mappings where mapping.start < end && start < mapping.end {
                     let from = max(start, mapping.start)
                     let to = min(end, mapping.end)
