@@ -2,11 +2,12 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import TestSupport
 import Testing
 
 /// The action API of the whole agent on the demo host: authentication, status codes, decisions and
 /// actions executed on libvirt's test driver.
-@Suite struct ActionAPITests {
+@Suite(.ownThread) struct ActionAPITests {
     static let rules = """
           - name: start-not-running
             alertname: KVMDomainNotRunning

@@ -1,9 +1,10 @@
 import Foundation
 import HTTPTypes
+import TestSupport
 import Testing
 
 /// The shipped Alertmanager example (deploy/alertmanager/kvm-agent.yml) loaded by a real Alertmanager.
-@Suite(.enabled(if: AlertingStack.available))
+@Suite(.ownThread, .enabled(if: AlertingStack.available))
 struct AlertmanagerExampleTests {
     /// A refused agent pages once: KVMAgentLibvirtPermissionDenied holds back KVMLibvirtDown on the same host,
     /// and only there.

@@ -1,10 +1,11 @@
 import Foundation
 import HummingbirdTesting
 import KVMCore
+import TestSupport
 import Testing
 
 /// The executable's flags, run as a user would run it.
-@Suite struct CommandLineTests {
+@Suite(.ownThread) struct CommandLineTests {
     func agent(_ arguments: String...) throws -> (status: Int32, output: String) {
         try run(Repo.agentBinary.path, arguments)
     }

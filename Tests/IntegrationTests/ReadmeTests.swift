@@ -1,9 +1,10 @@
 import Foundation
 import Remediation
+import TestSupport
 import Testing
 
 /// The README's metric catalogue and policy example stay true to the code.
-@Suite struct ReadmeTests {
+@Suite(.ownThread) struct ReadmeTests {
     static func readme() throws -> String {
         try String(contentsOf: Repo.root.appending(path: "README.md"), encoding: .utf8)
     }

@@ -1,10 +1,11 @@
 import Foundation
 import HummingbirdTesting
 import Libvirt
+import TestSupport
 import Testing
 
 /// The agent against a real libvirtd with real qemu guests. Serialized: the last test restarts libvirtd.
-@Suite(.serialized, .enabled(if: RealLibvirtd.enabled))
+@Suite(.ownThread, .serialized, .enabled(if: RealLibvirtd.enabled))
 struct RealLibvirtdTests {
     init() throws {
         try RealLibvirtd.ensureUp()

@@ -1,13 +1,14 @@
 import Foundation
 import KVMCore
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Agent
 
 /// The watchdog follows the agent's own loops, whatever libvirt does: a stopped or refusing libvirtd must not
 /// make systemd restart the agent (issue 15), while a collector loop that stops turning must.
-@Suite struct WatchdogTests {
+@Suite(.ownThread) struct WatchdogTests {
     /// libvirt not there: every call fails, as the real hypervisor's do while disconnected.
     struct AbsentHypervisor: Hypervisor {
         struct Absent: Error {}
