@@ -10,7 +10,7 @@ extension RealLibvirtdTests {
     /// Queries allowed to come back empty here, and why.
     static let emptyAllowed: [String: String] = [
         "kvm_domain_balloon_usable_bytes": "needs the guest's balloon driver; the test guests have none",
-        // Series of events that do not happen on a healthy host; RealLibvirtdTests.DiskEvents makes each
+        // Series of events that do not happen on a healthy host; RealLibvirtdDiskEventsTests makes each
         // happen for real and checks it on /metrics.
         "kvm_domain_io_errors_total": "no disk fails here",
         "kvm_domain_block_threshold_exceeded_total": "no block threshold is set here",

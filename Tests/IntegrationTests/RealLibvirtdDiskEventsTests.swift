@@ -9,18 +9,11 @@ import Testing
 /// Disk and job events from a real libvirtd and a real qemu: a guest whose second disk sits on a full
 /// tmpfs pauses with an I/O error; the same guest crosses a block threshold; a dump and a save are real
 /// jobs. The collector interval is far longer than each test, so what shows came from events.
-/// Nested in `RealLibvirtdTests`, whose `.serialized` runs these one at a time with its own tests: all share one
-/// libvirtd, and the freezes, dumps and restarts of one test must not run beside another's timing checks (a
-/// guest-agent test, beside a dump, once saw one sample in 8 s of a guest it expected every second).
-extension RealLibvirtdTests {
-    @Suite struct DiskEvents {
-        init() throws {
-            try RealLibvirtd.ensureUp()
-        }
+@Suite(.ownThread, .serialized, .enabled(if: RealLibvirtd.enabled))
+struct RealLibvirtdDiskEventsTests {
+    init() throws {
+        try RealLibvirtd.ensureUp()
     }
-}
-
-extension RealLibvirtdTests.DiskEvents {
 
     @Test func aFullHostDiskPausesTheGuestAndIsCountedWithItsReason() async throws {
         let guest = try DiskWriterGuest(purpose: "ioerr", fullDisk: true)

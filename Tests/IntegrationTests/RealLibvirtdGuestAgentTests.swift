@@ -6,18 +6,11 @@ import Testing
 
 /// The guest's own view through a real `qemu-ga` in the Linux test guest, against `virsh guestinfo` and
 /// `virsh domifaddr --source agent`; a guest without an agent gives no guest families.
-/// Nested in `RealLibvirtdTests`, whose `.serialized` runs these one at a time with its own tests: all share one
-/// libvirtd, and the freezes, dumps and restarts of one test must not run beside another's timing checks (a
-/// guest-agent test, beside a dump, once saw one sample in 8 s of a guest it expected every second).
-extension RealLibvirtdTests {
-    @Suite struct GuestAgent {
-        init() throws {
-            try RealLibvirtd.ensureUp()
-        }
+@Suite(.ownThread, .serialized, .enabled(if: RealLibvirtd.enabled))
+struct RealLibvirtdGuestAgentTests {
+    init() throws {
+        try RealLibvirtd.ensureUp()
     }
-}
-
-extension RealLibvirtdTests.GuestAgent {
 
     /// `virsh guestinfo NAME`'s `key : value` lines.
     static func virshGuestInfo(_ name: String) throws -> [String: String] {

@@ -6,18 +6,11 @@ import Testing
 
 /// The guest's memory figures, the balloon statistics period and KVM's counters, against a real libvirtd
 /// and the agent binary as shipped.
-/// Nested in `RealLibvirtdTests`, whose `.serialized` runs these one at a time with its own tests: all share one
-/// libvirtd, and the freezes, dumps and restarts of one test must not run beside another's timing checks (a
-/// guest-agent test, beside a dump, once saw one sample in 8 s of a guest it expected every second).
-extension RealLibvirtdTests {
-    @Suite struct Memory {
-        init() throws {
-            try RealLibvirtd.ensureUp()
-        }
+@Suite(.ownThread, .serialized, .enabled(if: RealLibvirtd.enabled))
+struct RealLibvirtdMemoryTests {
+    init() throws {
+        try RealLibvirtd.ensureUp()
     }
-}
-
-extension RealLibvirtdTests.Memory {
 
     static let periodLogLine = "set the balloon statistics period"
 

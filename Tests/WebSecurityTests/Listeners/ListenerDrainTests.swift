@@ -46,8 +46,8 @@ import Testing
     /// Serves one loopback listener, connects, and once that connection's set-up has begun starts the stop; runs
     /// `body` when the listener has stopped accepting (or closed, as it did before the drain), then waits up to
     /// 150 s for the stop to end. The drain's deadline (120 s) is far beyond what `body` waits: with 30 s, a full
-    /// run, where a hundred tests start at once on two cores, once missed the answer 33.7 s into the test, as a
-    /// drain that ran out before `body` let the set-up end, dropping the connection, would.
+    /// run, where a hundred tests start at once on two cores, once read "" instead of the answer 33.7 s into the
+    /// test, as a drain that ran out before `body` let the set-up end, dropping the connection, would.
     static func stopWhileSettingUp(
         _ body: (_ listener: any Channel, _ setUp: GatedChild.SetUp, _ client: Client) async throws -> Void
     ) async throws {
