@@ -45,20 +45,18 @@ import Testing
 
     /// Serves one loopback listener, connects, and once that connection's set-up has begun starts the stop; runs
     /// `body` when the listener has stopped accepting (or closed, as it did before the drain), then waits up to
-    /// 150 s for the stop to end. The drain's deadline (120 s) is far beyond what `body` waits: with 30 s, a full
-    /// run, where a hundred tests start at once on two cores, once read "" instead of the answer 33.7 s into the
-    /// test, as a drain that ran out before `body` let the set-up end, dropping the connection, would.
+    /// 60 s for the stop to end.
     static func stopWhileSettingUp(
         _ body: (_ listener: any Channel, _ setUp: GatedChild.SetUp, _ client: Client) async throws -> Void
     ) async throws {
         let child = GatedChild()
         defer { child.release() }
-        let (group, listening) = Self.serving(child, drainDeadline: .seconds(120))
+        let (group, listening) = Self.serving(child, drainDeadline: .seconds(30))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             tasks.addTask {
-                try await Task.sleep(for: .seconds(150))
-                Issue.record("the stop did not end within 150 s")
+                try await Task.sleep(for: .seconds(60))
+                Issue.record("the stop did not end within 60 s")
             }
             let listener = try #require(await Self.first(listening)?.first)
             let client = try await Client.connect(port: try #require(listener.localAddress?.port))
