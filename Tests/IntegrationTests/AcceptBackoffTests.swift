@@ -1,11 +1,10 @@
 import Foundation
-import TestSupport
 import Testing
 
 /// The agent binary at its descriptor limit: accept() fails with EMFILE while connections wait in the backlog.
 /// NIO's AcceptBackoffHandler, which NIO's ServerBootstrap puts on every server channel it binds (Hummingbird
 /// binds through it), then waits a second between attempts instead of retrying at once.
-@Suite(.ownThread) struct AcceptBackoffTests {
+@Suite struct AcceptBackoffTests {
     @Test func acceptFailingForWantOfDescriptorsDoesNotSpin() async throws {
         let port = try AgentProcess.freePort()
         // Caps above the descriptor limit, so that the limit is what stops accepting.

@@ -2,12 +2,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import TestSupport
 import Testing
 
 /// The action API of the whole agent on the demo host: authentication, status codes, decisions and
 /// actions executed on libvirt's test driver.
-@Suite(.ownThread) struct ActionAPITests {
+@Suite struct ActionAPITests {
     static let rules = """
           - name: start-not-running
             alertname: KVMDomainNotRunning

@@ -1,13 +1,12 @@
 import Foundation
 import HTTPTypes
-import TestSupport
 import Testing
 
 /// Two Alertmanagers clustered (`--cluster.peer`), both told by Prometheus and both delivering to the agent,
 /// as operators run them for availability. Alertmanager's own deduplication is best effort (the second peer
 /// waits `--cluster.peer-timeout`, then sends unless gossip told it the first one did): the agent must act
 /// once per alert whatever reaches it.
-@Suite(.ownThread, .enabled(if: AlertingStack.available && which("python3") != nil))
+@Suite(.enabled(if: AlertingStack.available && which("python3") != nil))
 struct AlertmanagerClusterTests {
     static let peerTimeout = 4
 

@@ -1,10 +1,9 @@
 import Foundation
 import HTTPTypes
-import TestSupport
 import Testing
 
 /// The shipped Alertmanager example (deploy/alertmanager/kvm-agent.yml) loaded by a real Alertmanager.
-@Suite(.ownThread, .enabled(if: AlertingStack.available))
+@Suite(.enabled(if: AlertingStack.available))
 struct AlertmanagerExampleTests {
     /// A refused agent pages once: KVMAgentLibvirtPermissionDenied holds back KVMLibvirtDown on the same host,
     /// and only there.

@@ -1,10 +1,9 @@
 import KVMCore
-import TestSupport
 import Testing
 
 /// `--no-collector.NAME` end to end on the demo host: the switched-off collectors' families are gone from
 /// /metrics, their libvirt calls are not made, and everything else is still there.
-@Suite(.ownThread) struct CollectorFlagsTests {
+@Suite struct CollectorFlagsTests {
     static let switchable = [
         "kvm_domain_block_read_bytes_total", "kvm_domain_interface_receive_bytes_total",
         "kvm_domain_vcpu_physical_cpu", "kvm_domain_vcpu_affinity_info", "kvm_storage_pool_info",

@@ -1,11 +1,10 @@
 import Foundation
 import HummingbirdTesting
 import KVMCore
-import TestSupport
 import Testing
 
 /// The executable's flags, run as a user would run it.
-@Suite(.ownThread) struct CommandLineTests {
+@Suite struct CommandLineTests {
     func agent(_ arguments: String...) throws -> (status: Int32, output: String) {
         try run(Repo.agentBinary.path, arguments)
     }

@@ -1,13 +1,12 @@
 import Foundation
 import HummingbirdTesting
-import TestSupport
 import Testing
 
 /// A crashed but still active domain on libvirt's test driver: the demo host's legacy01 starts in state
 /// crashed (`test:runstate` 6), and libvirt refuses to start it ("already active"), as it refuses a QEMU
 /// guest that crashed with `on_crash` preserve. Making a real guest crash here would need a panic device
 /// and a panicking kernel; the driver has the same lifecycle semantics and events.
-@Suite(.ownThread) struct CrashRecoveryDriverTests {
+@Suite struct CrashRecoveryDriverTests {
     static let rules = """
           - name: recover
             alertname: KVMDomainCrashed

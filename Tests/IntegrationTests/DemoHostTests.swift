@@ -2,11 +2,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import TestSupport
 import Testing
 
 /// The whole agent against the built-in demo host (libvirt's test driver): no daemon needed.
-@Suite(.ownThread) struct DemoHostTests {
+@Suite struct DemoHostTests {
     /// One full collector pass after connecting: listing, definitions and counters are all in.
     static let ready: @Sendable (Scrape) -> Bool = {
         $0.value("kvm_libvirt_up") == 1 && ($0.value("kvm_agent_collections_total", ["result": "success"]) ?? 0) >= 1

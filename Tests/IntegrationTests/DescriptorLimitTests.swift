@@ -1,10 +1,9 @@
 import Foundation
-import TestSupport
 import Testing
 
 /// The agent binary raises its soft open-file limit to the hard one, as Go programs do, and warns when even
 /// that leaves no room for `--web.max-connections`.
-@Suite(.ownThread) struct DescriptorLimitTests {
+@Suite struct DescriptorLimitTests {
     @Test func theSoftLimitIsRaisedToTheHardOne() async throws {
         let agent = try Self.agent(nofile: "100:4096", maxConnections: 512)
         defer { agent.stop() }

@@ -1,14 +1,13 @@
 import KVMCore
 import Logging
 import Synchronization
-import TestSupport
 import Testing
 
 @testable import Agent
 
 /// A guest retrying against a full disk sends an I/O error event per failed request: the journal gets the
 /// 1st, 10th, 100th, … as warnings, not every one.
-@Suite(.ownThread) struct DomainEventLogTests {
+@Suite struct DomainEventLogTests {
     final class Levels: LogHandler, @unchecked Sendable {
         // Mutated only through `seen`, a Mutex; the other fields are LogHandler's settings, unused here.
         let seen = Mutex<[(Logger.Level, String)]>([])

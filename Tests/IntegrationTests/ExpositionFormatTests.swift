@@ -2,12 +2,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import TestSupport
 import Testing
 
 /// /metrics in both formats a Prometheus asks for: text 0.0.4 and OpenMetrics 1.0.0, each checked by Prometheus's
 /// own parsers (promtool for text; promtool's OpenMetrics backfill parser and a real scrape for OpenMetrics).
-@Suite(.ownThread) struct ExpositionFormatTests {
+@Suite struct ExpositionFormatTests {
     static let openMetricsAccept = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,*/*;q=0.1"
 
     @Test func bothFormatsParse() async throws {

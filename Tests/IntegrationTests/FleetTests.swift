@@ -1,12 +1,11 @@
 import Foundation
 import HTTPTypes
-import TestSupport
 import Testing
 
 /// Three agents on loopback, each with its own test-driver host, one Prometheus discovering them from a
 /// file, one Alertmanager routing per host, with every route also sent to a neighbour (a misroute):
 /// only the agent that owns the domain acts, the others answer "not this host".
-@Suite(.ownThread) struct FleetTests {
+@Suite struct FleetTests {
     @Test(.enabled(if: AlertingStack.available))
     func onlyTheOwningAgentActs() async throws {
         let ports = try (0..<3).map { _ in try AgentProcess.freePort() }

@@ -1,12 +1,11 @@
 import Foundation
 import HummingbirdTesting
-import TestSupport
 import Testing
 import WebSecurity
 
 /// The HTTP server against clients that hold connections open or never finish a request: the agent on the demo
 /// host, in-process, with short timeouts and small caps, reached with raw sockets.
-@Suite(.ownThread) struct HTTPAbuseTests {
+@Suite struct HTTPAbuseTests {
     static let healthz = "GET /healthz HTTP/1.1\r\nHost: agent\r\n\r\n"
 
     @Test func idleKeepAliveConnectionIsClosedAfterTheIdleTimeout() async throws {

@@ -7,7 +7,7 @@ import Testing
 /// reached through a directory the agent may not search, so connect(2) fails with EACCES, as it does for a
 /// socket whose group the agent is not in. What the operator is told, once; then access is granted and the
 /// same process goes on without a restart.
-@Suite(.ownThread, .enabled(if: RealLibvirtd.enabled && getuid() == 0))
+@Suite(.enabled(if: RealLibvirtd.enabled && getuid() == 0))
 struct LibvirtAccessTests {
     init() throws {
         try RealLibvirtd.ensureUp()

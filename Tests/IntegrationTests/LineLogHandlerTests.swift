@@ -1,12 +1,11 @@
 import Foundation
-import TestSupport
 import Testing
 
 @testable import Agent
 
 /// Log lines carry values from outside (alert labels, domain names): none of them may end a line or pass
 /// for another one, in logfmt or in JSON.
-@Suite(.ownThread) struct LineLogHandlerTests {
+@Suite struct LineLogHandlerTests {
     /// C0 controls, DEL, C1 controls (NEL among them), and the Unicode line and paragraph separators, by code
     /// point so that test names stay printable.
     static let unsafeCodePoints: [UInt32] = Array(0x00...0x1F) + [0x7F] + Array(0x80...0x9F) + [0x2028, 0x2029]

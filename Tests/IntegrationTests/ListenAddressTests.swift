@@ -1,11 +1,10 @@
 import Foundation
 import HTTPTypes
-import TestSupport
 import Testing
 
 /// `--web.listen-address` as node_exporter's: `:PORT` is both address families, the flag repeats, and an address
 /// that cannot be listened on stops the start naming it.
-@Suite(.ownThread) struct ListenAddressTests {
+@Suite struct ListenAddressTests {
     /// The agent binary on `addresses`; waits until each answers /metrics.
     func start(_ addresses: [String], answering urls: [String]) async throws -> Daemon {
         let agent = try Daemon(
@@ -79,7 +78,7 @@ import Testing
 
 /// A host without IPv6 at all (`ipv6.disable=1`: creating an IPv6 socket fails with EAFNOSUPPORT), made for the
 /// agent alone by a preloaded `socket()` that refuses AF_INET6.
-@Suite(.ownThread) struct IPv4OnlyHostTests {
+@Suite struct IPv4OnlyHostTests {
     static let shim = """
         #define _GNU_SOURCE
         #include <dlfcn.h>

@@ -2,12 +2,11 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
-import TestSupport
 import Testing
 
 /// Maintenance through the whole agent on the test driver: the decisions, the metrics that say who set it
 /// and until when (clean for promtool), the status page, and the series going when it ends.
-@Suite(.ownThread) struct MaintenanceAgentTests {
+@Suite struct MaintenanceAgentTests {
     @Test func maintenanceShowsInDecisionsMetricsAndTheStatusPage() async throws {
         try await ActionAPITests.withActionAgent { client, _ in
             let body = #"{"duration_seconds": 3600, "reason": "disk <swap>"}"#

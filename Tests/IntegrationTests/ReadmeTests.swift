@@ -1,10 +1,9 @@
 import Foundation
 import Remediation
-import TestSupport
 import Testing
 
 /// The README's metric catalogue and policy example stay true to the code.
-@Suite(.ownThread) struct ReadmeTests {
+@Suite struct ReadmeTests {
     static func readme() throws -> String {
         try String(contentsOf: Repo.root.appending(path: "README.md"), encoding: .utf8)
     }

@@ -3,13 +3,12 @@ import HTTPTypes
 import HummingbirdTesting
 import Libvirt
 import NIOCore
-import TestSupport
 import Testing
 
 /// Disk and job events from a real libvirtd and a real qemu: a guest whose second disk sits on a full
 /// tmpfs pauses with an I/O error; the same guest crosses a block threshold; a dump and a save are real
 /// jobs. The collector interval is far longer than each test, so what shows came from events.
-@Suite(.ownThread, .serialized, .enabled(if: RealLibvirtd.enabled))
+@Suite(.serialized, .enabled(if: RealLibvirtd.enabled))
 struct RealLibvirtdDiskEventsTests {
     init() throws {
         try RealLibvirtd.ensureUp()

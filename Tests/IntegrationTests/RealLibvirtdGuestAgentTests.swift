@@ -1,12 +1,11 @@
 import Foundation
 import HummingbirdTesting
 import Libvirt
-import TestSupport
 import Testing
 
 /// The guest's own view through a real `qemu-ga` in the Linux test guest, against `virsh guestinfo` and
 /// `virsh domifaddr --source agent`; a guest without an agent gives no guest families.
-@Suite(.ownThread, .serialized, .enabled(if: RealLibvirtd.enabled))
+@Suite(.serialized, .enabled(if: RealLibvirtd.enabled))
 struct RealLibvirtdGuestAgentTests {
     init() throws {
         try RealLibvirtd.ensureUp()

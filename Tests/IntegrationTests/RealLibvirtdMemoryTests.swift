@@ -1,12 +1,11 @@
 import Foundation
 import HTTPTypes
 import Libvirt
-import TestSupport
 import Testing
 
 /// The guest's memory figures, the balloon statistics period and KVM's counters, against a real libvirtd
 /// and the agent binary as shipped.
-@Suite(.ownThread, .serialized, .enabled(if: RealLibvirtd.enabled))
+@Suite(.serialized, .enabled(if: RealLibvirtd.enabled))
 struct RealLibvirtdMemoryTests {
     init() throws {
         try RealLibvirtd.ensureUp()

@@ -1,11 +1,10 @@
 import Foundation
 import HummingbirdTesting
 import Libvirt
-import TestSupport
 import Testing
 
 /// The agent against a real libvirtd with real qemu guests. Serialized: the last test restarts libvirtd.
-@Suite(.ownThread, .serialized, .enabled(if: RealLibvirtd.enabled))
+@Suite(.serialized, .enabled(if: RealLibvirtd.enabled))
 struct RealLibvirtdTests {
     init() throws {
         try RealLibvirtd.ensureUp()

@@ -1,11 +1,10 @@
 import Foundation
 import HTTPTypes
-import TestSupport
 import Testing
 
 /// SIGHUP (`systemctl reload`) re-reads the tokens file, the policy and the web configuration; a file that does
 /// not validate is refused, counted, and the one in force stays.
-@Suite(.ownThread) struct ReloadTests {
+@Suite struct ReloadTests {
     /// The tests of SIGHUP turn the watching of files off, so that the signal is what reloads.
     static let onHangupOnly = ["--config.auto-reload-interval", "0s"]
     static let watching = ["--config.auto-reload-interval", "200ms"]

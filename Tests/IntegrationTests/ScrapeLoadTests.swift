@@ -1,13 +1,12 @@
 import Foundation
 import HTTPTypes
 import Libvirt
-import TestSupport
 import Testing
 
 /// Fifty concurrent scrapers for a minute (wrk) against the agent binary on a real libvirtd with running
 /// guests. It loads both cores on purpose, so it runs on its own: scripts/test.sh starts it after the rest
 /// of the suite with KVM_AGENT_LOAD_TEST=1, on the binary the .deb ships (KVM_AGENT_BINARY).
-@Suite(.ownThread, .serialized, .enabled(if: LoadTest.enabled))
+@Suite(.serialized, .enabled(if: LoadTest.enabled))
 struct ScrapeLoadTests {
     @Test func fiftyConcurrentScrapersForAMinute() async throws {
         let wrk = try #require(which("wrk"), "wrk is not installed (scripts/test.sh installs it)")

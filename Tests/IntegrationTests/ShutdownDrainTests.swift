@@ -1,12 +1,11 @@
 import Foundation
 import HTTPTypes
-import TestSupport
 import Testing
 
 /// What a graceful stop (SIGTERM, as `systemctl stop` or a restart sends) does to connections already accepted.
 /// Behind a systemd socket a restart must refuse no scrape: the kernel queues new connections on systemd's socket,
 /// and those the old agent accepted must be answered by it, not reset.
-@Suite(.ownThread) struct ShutdownDrainTests {
+@Suite struct ShutdownDrainTests {
     /// The race the systemd test met once in 320 scrapes: accepted before the stop, request read after it.
     @Test func aRequestOnAConnectionAcceptedBeforeTheStopIsAnswered() async throws {
         let agent = try await AgentProcess(policy: nil, uri: Repo.demoURI, extra: ["--web.read-header-timeout", "20s"])

@@ -1,13 +1,12 @@
 import Foundation
 import HTTPTypes
 import Synchronization
-import TestSupport
 import Testing
 
 /// `--web.systemd-socket`: the agent serves on the sockets systemd passes, here through systemd-socket-activate,
 /// which binds them, passes them as LISTEN_FDS and execs the agent when the first connection arrives, as systemd
 /// does with a `.socket` unit.
-@Suite(.ownThread) struct SocketActivationTests {
+@Suite struct SocketActivationTests {
     @Test(.enabled(if: which("systemd-socket-activate") != nil)) func servesOnEveryPassedSocket() async throws {
         let first = try AgentProcess.freePort()
         let second = try AgentProcess.freePort()

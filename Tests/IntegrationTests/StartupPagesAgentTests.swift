@@ -1,10 +1,9 @@
 import Foundation
 import HostProbe
-import TestSupport
 import Testing
 
 /// The shipped binary gives back the pages it touched only while starting (`--runtime.release-startup-pages`).
-@Suite(.ownThread) struct StartupPagesAgentTests {
+@Suite struct StartupPagesAgentTests {
     /// The resident bytes of the agent's mappings that a release may drop, as its smaps shows them now.
     static func releasableResidentBytes(_ pid: pid_t) -> Int? {
         StartupPages.readWhole("/proc/\(pid)/smaps").map {

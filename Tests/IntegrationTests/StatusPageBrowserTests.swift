@@ -1,12 +1,11 @@
 import Foundation
 import HTTPTypes
-import TestSupport
 import Testing
 
 /// The status page at `/` as a browser shows it: headless Chromium renders the demo host's page, and the
 /// rendered document lists every demo domain with its state. The screenshot goes to
 /// `$KVM_AGENT_SCREENSHOT` when set (that is how docs/status-page.png is made).
-@Suite(.ownThread) struct StatusPageBrowserTests {
+@Suite struct StatusPageBrowserTests {
     static var chromium: String? { which("chromium") ?? which("chromium-browser") }
 
     @Test(.enabled(if: chromium != nil))

@@ -5,7 +5,7 @@ import Testing
 
 /// The agent binary under a service manager's notify socket, as systemd runs a `Type=notify` unit with
 /// `WatchdogSec=2s`: READY once listening, a status line, watchdog pings, STOPPING on SIGTERM.
-@Suite(.ownThread) struct SystemdNotifyTests {
+@Suite struct SystemdNotifyTests {
     @Test func readyStatusWatchdogAndStopping() async throws {
         let listener = try NotifyListener()
         let agent = try await AgentProcess(

@@ -1,13 +1,11 @@
 import Foundation
 import HTTPTypes
-import TestSupport
 import Testing
 
 /// The agent as its unit runs it: an unprivileged user without CAP_SYS_NICE, whose libdispatch manager thread
 /// cannot have the nice value -4 it asks for. The agent keeps libdispatch from logging that at every start
 /// (issue 15). setpriv needs root; strace shows what would reach syslog, which has no socket on test machines.
 @Suite(
-    .ownThread,
     .enabled(if: geteuid() == 0, "setpriv needs root to run the agent as nobody"),
     .enabled(if: which("strace") != nil, "needs strace (Debian package strace)"),
     .enabled(if: Nobody.canRunTheAgent, "the agent binary's path is closed to nobody"))

@@ -1,14 +1,13 @@
 import Foundation
 import KVMCore
 import Synchronization
-import TestSupport
 import Testing
 
 @testable import Agent
 
 /// The watchdog follows the agent's own loops, whatever libvirt does: a stopped or refusing libvirtd must not
 /// make systemd restart the agent (issue 15), while a collector loop that stops turning must.
-@Suite(.ownThread) struct WatchdogTests {
+@Suite struct WatchdogTests {
     /// libvirt not there: every call fails, as the real hypervisor's do while disconnected.
     struct AbsentHypervisor: Hypervisor {
         struct Absent: Error {}

@@ -1,12 +1,11 @@
 import Foundation
 import HTTPTypes
 import HummingbirdBcrypt
-import TestSupport
 import Testing
 
 /// `--web.config.file` on the agent binary: a bad file stops it at start; TLS and basic auth cover every
 /// endpoint, and action API requests authenticate with their bearer token instead.
-@Suite(.ownThread) struct WebConfigTests {
+@Suite struct WebConfigTests {
     @Test func invalidFileStopsTheAgentWithTheReason() throws {
         let directory = FileManager.default.temporaryDirectory.appending(path: "kvm-agent-web-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -7,7 +7,6 @@ import KVMCore
 import Logging
 import NIOCore
 import Remediation
-import TestSupport
 import Testing
 import WebSecurity
 
@@ -27,9 +26,7 @@ enum Harness {
     static let testClientLimits = ConnectionLimits(readHeaderTimeout: .seconds(600))
 }
 
-/// Runs the whole agent in-process (supervisor, collector, HTTP) and hands the test an HTTP client. The agent
-/// runs on the global executor even when the test has a queue of its own (`.ownThread`), and `body` on the
-/// test's queue: the agent serves while the test blocks in a libvirt call.
+/// Runs the whole agent in-process (supervisor, collector, HTTP) and hands the test an HTTP client.
 func withAgent<T: Sendable>(
     uri: String, interval: Duration = .seconds(60), timeout: Duration = .seconds(2), policy: Policy? = nil,
     connections: ConnectionLimits = Harness.testClientLimits, guestAgentInterval: Duration = .seconds(30),
@@ -46,13 +43,7 @@ func withAgent<T: Sendable>(
     configuration.collector.guestAgentInterval = guestAgentInterval
     configuration.collector.collectors = collectors
     configuration.collector.vcpuinfoInterval = vcpuinfoInterval
-    let application = try Agent.buildApplication(configuration, logger: logger)
-    guard let test = QueueExecutor.current else { return try await application.test(.live, body) }
-    return try await withTaskExecutorPreference(globalConcurrentExecutor) {
-        try await application.test(.live) { client in
-            try await withTaskExecutorPreference(test) { try await body(client) }
-        }
-    }
+    return try await Agent.buildApplication(configuration, logger: logger).test(.live, body)
 }
 
 extension TestClientProtocol {
