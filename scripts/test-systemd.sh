@@ -177,7 +177,7 @@ EOF
     # reads its own smaps and gives back its start-up pages after its second pass.
     wait_for 60 "start-up pages given back" sh -c "journalctl -u kvm-agent -b -o cat | grep -q 'gave back start-up pages'"
     # The figures are journal fields of their own (MAPPINGS=, RESIDENT_BEFORE_MIB=, SECONDS=), not in MESSAGE.
-    pages=$(inside journalctl -u kvm-agent -b -o verbose --no-pager 'MESSAGE=gave back start-up pages' |
+    pages=$(agent_journal -o verbose 'MESSAGE=gave back start-up pages' |
         grep -E '^ *(MAPPINGS|RESIDENT_BEFORE_MIB|SECONDS)=' | tr -s ' \n' ' ' || true)
     echo "$pages" | grep -Eq 'MAPPINGS=[0-9]{2,}' || fail "start-up pages: '$pages'"
     figure "$release start-up pages:$pages; then $(inside grep -E '^(RssAnon|RssFile)' "/proc/$pid/status" | tr -s ' \t\n' ' ')"
