@@ -121,12 +121,17 @@ public enum StartupPages {
     /// The state of one walk over the loaded objects; the loader calls back on the walking thread only.
     private final class LoaderWalk {
         let mappings: [FileMapping]
-        var released = Released(mappings: 0, residentBytes: 0)
-        /// The mappings counted in `released`: one that spans two segments is dropped in two calls, counted once.
-        var counted = Set<UInt>()
+        /// Where the mappings that had pages dropped start: one that spans two segments is dropped in two calls.
+        var dropped = Set<UInt>()
         let pageMask = UInt(bitPattern: sysconf(Int32(_SC_PAGESIZE))) - 1
 
         init(_ mappings: [FileMapping]) { self.mappings = mappings }
+
+        /// Each mapping that had pages dropped, counted once, with its resident bytes from before.
+        var released: Released {
+            let hit = mappings.filter { dropped.contains($0.start) }
+            return Released(mappings: hit.count, residentBytes: hit.reduce(0) { $0 + $1.residentBytes })
+        }
 
         func release(in object: kvm_loaded_object) {
             for index in 0..<Int(object.segmentCount) {
@@ -140,9 +145,7 @@ public enum StartupPages {
                     guard let address = UnsafeMutableRawPointer(bitPattern: from),
                         madvise(address, Int(to - from), MADV_DONTNEED) == 0
                     else { continue }
-                    guard counted.insert(mapping.start).inserted else { continue }
-                    released.mappings += 1
-                    released.residentBytes += mapping.residentBytes
+                    dropped.insert(mapping.start)
                 }
             }
         }
