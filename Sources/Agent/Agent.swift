@@ -47,6 +47,7 @@ public enum Agent {
         collectorOptions.collectors = configuration.collector.collectors
         collectorOptions.balloonPeriod = configuration.collector.balloonPeriod
         collectorOptions.vcpuinfoInterval = configuration.collector.vcpuinfoInterval
+        collectorOptions.balloonInterval = configuration.collector.balloonInterval
         let readsVCPUInfo = collectorOptions.collectors.contains(.vcpuinfo)
         let collector = Collector(
             hypervisor: hypervisor, store: store, options: collectorOptions,

@@ -56,6 +56,8 @@ public struct AgentConfiguration: Sendable {
         public var guestAgentInterval: Duration = .seconds(30)
         /// How often each running domain's vcpuinfo is read again (`--collector.vcpuinfo.interval`).
         public var vcpuinfoInterval: Duration = .seconds(60)
+        /// How often each running domain's balloon group is read again (`--collector.balloon.interval`).
+        public var balloonInterval: Duration = .seconds(30)
 
         public init(interval: Duration, timeout: Duration, concurrency: Int = 2, libvirtThreads: Int = 8) {
             self.interval = interval

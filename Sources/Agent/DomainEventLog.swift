@@ -37,6 +37,9 @@ enum DomainEventLog {
         case .tunable(let vcpuPinning):
             metadata["vcpu_pinning"] = "\(vcpuPinning)"
             logger.debug("domain tuning changed", metadata: metadata)
+        case .balloonChange(let bytes):
+            metadata["bytes"] = "\(Int64(bytes))"
+            logger.debug("domain balloon changed", metadata: metadata)
         }
     }
 

@@ -1,7 +1,7 @@
 import CLibvirt
 
 /// The domain events beyond lifecycle that the agent follows: disk errors, block thresholds, jobs, the
-/// watchdog, resets and tuning changes. As
+/// watchdog, resets, tuning changes and balloon sizes. As
 /// with lifecycle events, the domain is given by name and UUID only, so no handle outlives the callback.
 public struct DomainEventInfo: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
@@ -23,6 +23,9 @@ public struct DomainEventInfo: Sendable, Equatable {
         /// `VIR_DOMAIN_EVENT_ID_TUNABLE`: tuning of the running domain changed (`virsh vcpupin --live`,
         /// `emulatorpin`, `schedinfo`, `blkdeviotune`); the names of the parameters that did.
         case tunable(parameters: [String])
+        /// `VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE`: the guest's balloon reached a new size (`virsh setmem`, or the
+        /// guest's driver giving memory back), in KiB.
+        case balloonChange(actualKiB: UInt64)
     }
 
     public var name: String
@@ -83,6 +86,10 @@ private let tunableTrampoline: virConnectDomainEventTunableCallback = { _, domai
         domain, opaque, .tunable(parameters: TypedValue.dictionary(params, count: count).keys.sorted()))
 }
 
+private let balloonChangeTrampoline: virConnectDomainEventBalloonChangeCallback = { _, domain, actual, opaque in
+    DomainEventBox.deliver(domain, opaque, .balloonChange(actualKiB: actual))
+}
+
 private let releaseDomainEventBox: virFreeCallback = { opaque in
     guard let opaque else { return }
     Unmanaged<DomainEventBox>.fromOpaque(opaque).release()
@@ -118,10 +125,15 @@ extension Connection {
             Int32(VIR_DOMAIN_EVENT_ID_TUNABLE.rawValue),
             unsafeBitCast(tunableTrampoline, to: virConnectDomainEventGenericCallback.self)
         ),
+        (
+            Int32(VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE.rawValue),
+            unsafeBitCast(balloonChangeTrampoline, to: virConnectDomainEventGenericCallback.self)
+        ),
     ]
 
     /// Calls `handler` on libvirt's event thread for every I/O error, block threshold, completed job,
-    /// migration iteration, watchdog firing, reset and tuning change of every domain. Keep it short: it holds up the event loop. Registrations are
+    /// migration iteration, watchdog firing, reset, tuning change and balloon change of every domain. Keep it
+    /// short: it holds up the event loop. Registrations are
     /// removed when the connection is released. An event the daemon does not know (one older than the
     /// event) is left out rather than failing the connection: returns the IDs libvirt refused.
     @discardableResult

@@ -30,6 +30,8 @@ extension DomainEvent {
             kind = .reboot
         case .tunable(let parameters):
             kind = .tunable(vcpuPinning: parameters.contains { $0.hasPrefix("cputune.vcpupin") })
+        case .balloonChange(let actualKiB):
+            kind = .balloonChange(bytes: Double(actualKiB) * 1024)
         }
         self.init(domain: DomainRef(uuid: info.uuid, name: info.name), kind: kind, time: time)
     }

@@ -111,6 +111,14 @@ struct KVMAgentCommand: AsyncParsableCommand {
                 + "every pass."))
     var vcpuinfoInterval = "60s"
 
+    @Option(
+        name: .customLong("collector.balloon.interval"),
+        help: ArgumentHelp(
+            "Time between reads of each running domain's balloon group (resident memory; e.g. 30s) when its "
+                + "guest reports no memory figures. Also read when a domain starts and after a balloon change, "
+                + "which sets the domain's memory at once; 0s reads it every pass."))
+    var balloonInterval = "30s"
+
     @Flag(
         name: .customLong("runtime.release-startup-pages"), inversion: .prefixedNo,
         help: ArgumentHelp(
@@ -178,6 +186,9 @@ struct KVMAgentCommand: AsyncParsableCommand {
         }
         configuration.collector.vcpuinfoInterval = try flag("collector.vcpuinfo.interval") {
             try FlagValues.durationOrZero(self.vcpuinfoInterval)
+        }
+        configuration.collector.balloonInterval = try flag("collector.balloon.interval") {
+            try FlagValues.durationOrZero(self.balloonInterval)
         }
         configuration.connections = ConnectionLimits(
             readHeaderTimeout: try flag("web.read-header-timeout") { try Self.connectionTimeout(readHeaderTimeout) },

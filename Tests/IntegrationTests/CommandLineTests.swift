@@ -17,7 +17,7 @@ import Testing
         ("--collector.balloon-period", "1500ms"), ("--collector.balloon-period", "0s"),
         ("--collector.balloon-period", "25h"),
         ("--collector.guest-agent.interval", "soon"), ("--config.auto-reload-interval", "50ms"),
-        ("--collector.vcpuinfo.interval", "hourly"),
+        ("--collector.vcpuinfo.interval", "hourly"), ("--collector.balloon.interval", "-1s"),
         ("--config.auto-reload-interval", ""), ("--web.max-requests", "-1"),
     ])
     func badFlagValueNamesTheFlag(flag: String, value: String) throws {
@@ -35,7 +35,8 @@ import Testing
             "--web.listen-address", "--web.telemetry-path", "--libvirt.uri", "--collector.interval",
             "--collector.timeout", "--log.level", "--log.format", "--web.read-header-timeout", "--web.idle-timeout",
             "--web.max-connections", "--web.max-connections-per-client", "--collector.balloon-period",
-            "--collector.guest-agent.interval", "--collector.vcpuinfo.interval", "--web.max-requests",
+            "--collector.guest-agent.interval", "--collector.vcpuinfo.interval", "--collector.balloon.interval",
+            "--web.max-requests",
             "--web.disable-exporter-metrics", "--runtime.release-startup-pages", "--no-runtime.release-startup-pages",
             "--web.systemd-socket",
         ] + CollectorGroup.allCases.flatMap({ ["--collector.\($0.rawValue)", "--no-collector.\($0.rawValue)"] }) {

@@ -127,6 +127,61 @@ struct RealLibvirtdMemoryTests {
         #expect(logged.count == 1, "\(logged)")
     }
 
+    /// A Linux guest with a balloon driver and no statistics period, and the balloon group read once an hour:
+    /// the passes in between leave the group out and keep its last reading, the guest is still sampled in
+    /// full (its disk's figures tell libvirt held its job), and `virsh setmem` shows through the balloon
+    /// event, which also has the next pass read the group.
+    @Test func balloonGroupBetweenReadingsAndAfterABalloonChange() async throws {
+        let linux = try Guest(.linux, purpose: "setmem")
+        defer { linux.remove() }
+        // A disk (the Linux guest boots from kernel and initrd and has none): its figures need the job too.
+        let image = "\(Guest.imageDirectory)/\(linux.name).img"
+        try #require(FileManager.default.createFile(atPath: image, contents: Data(count: 1 << 20)))
+        let disk =
+            "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='\(image)'/>"
+            + "<target dev='vda' bus='virtio'/></disk></devices>"
+        try RealLibvirtd.connect().define(xml: linux.xml.replacingOccurrences(of: "</devices>", with: disk)).create()
+        try #require(try await linux.waitUntilBooted(), "guest never printed its ready line")
+
+        let agent = try await AgentProcess(
+            policy: nil, extra: ["--collector.balloon.interval", "1h"], interval: "1s")
+        defer { agent.kill() }
+        let domain = ["domain": linux.name]
+        let (first, sampled) = try await Self.scrape(agent, within: .seconds(60)) {
+            $0.value("kvm_domain_balloon_timestamp_seconds", domain) != nil
+                && $0.value("kvm_domain_stats_timestamp_seconds", domain) != nil
+        }
+        try #require(sampled, "\(agent.daemon.log)")
+        let readAt = try #require(first?.value("kvm_domain_balloon_timestamp_seconds", domain))
+        let rss = try #require(first?.value("kvm_domain_balloon_rss_bytes", domain))
+        let sampledAt = try #require(first?.value("kvm_domain_stats_timestamp_seconds", domain))
+
+        // Three passes later: sampled each time, the balloon group not read again, its figures still shown.
+        let (later, passed) = try await Self.scrape(agent, within: .seconds(30)) {
+            ($0.value("kvm_domain_stats_timestamp_seconds", domain) ?? 0) >= sampledAt + 3
+        }
+        try #require(passed)
+        #expect(later?.value("kvm_domain_balloon_timestamp_seconds", domain) == readAt)
+        #expect(later?.value("kvm_domain_balloon_rss_bytes", domain) == rss)
+        #expect(later?.value("kvm_domain_stats_timed_out", domain) == 0)
+        #expect(
+            later?.value("kvm_domain_block_read_requests_total", domain.merging(["device": "vda"]) { a, _ in a }) != nil
+        )
+
+        let before = try #require(try Self.dommemstat(linux.name)["actual"])
+        _ = try Self.virsh("setmem", linux.name, "\(Int(before) - 32 * 1024)", "--live")
+        // The guest's driver gives the memory back in steps, each with its event: wait for the last one.
+        let (after, shown) = try await Self.scrape(agent, within: .seconds(30)) { scrape in
+            let actual = try Self.dommemstat(linux.name)["actual"] ?? before
+            return actual < before && scrape.value("kvm_domain_memory_bytes", domain) == actual * 1024
+                && (scrape.value("kvm_domain_balloon_timestamp_seconds", domain) ?? 0) > readAt
+        }
+        let lines = after?.text.split(separator: "\n").filter { $0.contains(linux.name) && $0.contains("memory") }
+        let virsh = try Self.dommemstat(linux.name)
+        #expect(shown, "virsh \(virsh), agent \(lines ?? [])")
+        #expect(try promtoolProblems(after?.text ?? "") == "")
+    }
+
     /// KVM's own counters from a guest of type kvm (this machine's /dev/kvm runs the halted guest, not a
     /// Linux kernel): per-vCPU ones always, per-VM ones with --collector.vm.
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/kvm")))

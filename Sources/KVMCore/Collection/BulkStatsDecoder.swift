@@ -14,8 +14,18 @@ public struct BulkStatsDecoder: Sendable {
     /// True when libvirt answered a no-wait request without the figures that need the domain's job (its
     /// monitor): the balloon group is there but not the `rss` qemu reports under the job. Such a domain was
     /// busy or stuck and must be asked again on its own.
-    public func lacksJobFigures(_ params: [String: StatValue]) -> Bool {
-        params["balloon.current"] != nil && params["balloon.rss"] == nil
+    /// A record asked without the balloon group is judged by the domain's `jobMarker`, a figure its earlier
+    /// records had under the job; without one it cannot be judged and passes.
+    public func lacksJobFigures(_ params: [String: StatValue], marker: String? = nil) -> Bool {
+        if params["balloon.current"] != nil { return params["balloon.rss"] == nil }
+        return marker.map { params[$0] == nil } ?? false
+    }
+
+    /// A figure outside the balloon group that libvirt gives only under the domain's job: the first disk's
+    /// read requests, which come from qemu's `query-blockstats`. Nil when the record has none (no disk, the
+    /// block collector off, or no job).
+    public func jobMarker(in params: [String: StatValue]) -> String? {
+        (0..<Self.count(params["block.count"]?.number)).lazy.map { "block.\($0).rd.reqs" }.first { params[$0] != nil }
     }
 
     public func decode(_ params: [String: StatValue]) -> DomainStats {

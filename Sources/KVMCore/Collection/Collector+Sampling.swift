@@ -4,11 +4,21 @@ import Synchronization
 
 extension Collector {
     private enum Outcome: Sendable {
-        /// The vcpuinfo read, with the changes it reflects; nil when it was not due and the last one stands.
-        case sampled(DomainStats, (vcpus: [VCPUInfo], changes: Int)?)
+        case sampled(Sample)
         /// Past the deadline, still stuck from an earlier pass, or skipped by libvirt because its job is held.
         case timedOut
         case failed
+    }
+
+    /// What sampling one domain brought.
+    private struct Sample: Sendable {
+        var stats: DomainStats
+        /// The vcpuinfo read, with the changes it reflects; nil when it was not due and the last one stands.
+        var vcpuinfo: (vcpus: [VCPUInfo], changes: Int)?
+        /// The balloon changes the `balloon` group was read after; nil when the group was left out this pass
+        /// and the last reading stands.
+        var balloonChanges: Int?
+        var jobMarker: String?
     }
 
     /// Samples counters and vcpuinfo of `domains`; returns how many could not be sampled.
@@ -25,12 +35,22 @@ extension Collector {
         let previous = snapshot.domains
         let stuck = Set(domains.map(\.uuid).filter { isStuck($0) })
         // A domain that timed out last time is asked on its own: in the bulk call it could hold up all others.
-        let records = await bulkRecords(
-            domains.filter { !stuck.contains($0.uuid) && !suspects.contains($0.uuid) }, deadline: deadline)
+        let bulk = domains.filter { !stuck.contains($0.uuid) && !suspects.contains($0.uuid) }
+        // Domains whose balloon group is not due are asked without it, in a call of their own.
+        let lean = Set(bulk.filter { !balloonDue(previous[$0.uuid]) }.map(\.uuid))
+        async let full = bulkRecords(
+            bulk.filter { !lean.contains($0.uuid) }, groups: options.statsGroups, previous: previous,
+            deadline: deadline)
+        async let rest = bulkRecords(
+            bulk.filter { lean.contains($0.uuid) }, groups: options.statsGroups.subtracting([.balloon]),
+            previous: previous, deadline: deadline)
+        let records = await full.merging(await rest) { first, _ in first }
 
         let answered = domains.filter { records[$0.uuid] != nil }
         var outcomes = await concurrentMap(answered, limit: options.concurrency) { ref -> (DomainRef, Outcome) in
-            await self.outcome(of: ref, record: records[ref.uuid], previous: previous[ref.uuid])
+            await self.outcome(
+                of: ref, record: records[ref.uuid], previous: previous[ref.uuid],
+                balloonAsked: !lean.contains(ref.uuid))
         }
         outcomes += domains.filter { stuck.contains($0.uuid) }.map { ($0, Outcome.timedOut) }
         publish(outcomes)
@@ -75,23 +95,28 @@ extension Collector {
     }
 
     /// Completes a domain's record and adds its vcpuinfo when that is due. `previous` is the domain's entry
-    /// when the pass began: its definition and its last vcpuinfo.
-    private func outcome(of ref: DomainRef, record: [String: StatValue]?, previous: DomainEntry?) async
-        -> (DomainRef, Outcome)
-    {
+    /// when the pass began: its definition, its last vcpuinfo and the balloon changes told so far.
+    private func outcome(
+        of ref: DomainRef, record: [String: StatValue]?, previous: DomainEntry?, balloonAsked: Bool = true
+    ) async -> (DomainRef, Outcome) {
         guard let record else { return (ref, .timedOut) }
         let config = previous?.config
         do {
-            let stats = try await complete(ref, record, config: config)
+            let stats = try await complete(ref, record, config: config, balloonAsked: balloonAsked)
+            var sample = Sample(
+                stats: stats, balloonChanges: balloonAsked ? previous?.balloonChanges ?? 0 : nil,
+                jobMarker: BulkStatsDecoder().jobMarker(in: record))
             guard options.collectors.contains(.vcpuinfo) else {
                 // Nothing to read: a change told meanwhile is taken as seen, or every quick pass would ask again.
-                return (ref, .sampled(stats, ([], previous?.vcpuinfoChanges ?? 0)))
+                sample.vcpuinfo = ([], previous?.vcpuinfoChanges ?? 0)
+                return (ref, .sampled(sample))
             }
-            guard vcpuinfoDue(previous, counters: stats.vcpus) else { return (ref, .sampled(stats, nil)) }
+            guard vcpuinfoDue(previous, counters: stats.vcpus) else { return (ref, .sampled(sample)) }
             let changes = previous?.vcpuinfoChanges ?? 0
             let maximum = (stats.vcpusMaximum ?? config?.vcpusMaximum).flatMap { Int(exactly: $0) }
             let vcpus = try await call("vcpuinfo", key: ref.uuid) { try await $0.vcpuInfo(ref, maximumVCPUs: maximum) }
-            return (ref, .sampled(stats, (vcpus, changes)))
+            sample.vcpuinfo = (vcpus, changes)
+            return (ref, .sampled(sample))
         } catch is DeadlineExceeded {
             return (ref, .timedOut)
         } catch {
@@ -107,9 +132,27 @@ extension Collector {
     private func vcpuinfoDue(_ previous: DomainEntry?, counters: [Int: VCPUCounters]) -> Bool {
         guard let previous, let sampledAt = previous.vcpusSampledAt, !previous.vcpusStale else { return true }
         if !counters.isEmpty && Set(counters.keys) != Set(previous.vcpus.map(\.number)) { return true }
-        // A clock stepped back makes the age negative: read it then rather than wait for the clock to catch up.
+        return Self.isDue(sampledAt, every: options.vcpuinfoInterval)
+    }
+
+    /// Whether a domain's `balloon` group is read this pass: a quarter of libvirtd's cost of a pass, for the
+    /// memory the domain has, which a balloon event tells at once, and its process's resident memory. It is
+    /// read when the domain has no reading or no figure to tell a skipped job by without it, when its guest
+    /// reports memory figures each statistics period, after a balloon event, and otherwise every
+    /// `balloonInterval`.
+    private func balloonDue(_ previous: DomainEntry?) -> Bool {
+        guard let previous, previous.stats != nil, previous.jobMarker != nil, let sampledAt = previous.balloonSampledAt,
+            previous.balloonChanges == previous.balloonChangesRead,
+            (previous.config?.memoryStatsPeriodSeconds ?? 0) <= 0
+        else { return true }
+        return Self.isDue(sampledAt, every: options.balloonInterval)
+    }
+
+    /// Whether a reading taken at `sampledAt` (seconds since the epoch) is `interval` old. A clock stepped back
+    /// makes the age negative: read it then rather than wait for the clock to catch up.
+    private static func isDue(_ sampledAt: Double, every interval: Duration) -> Bool {
         let age = Date().timeIntervalSince1970 - sampledAt
-        return age < 0 || age >= options.vcpuinfoInterval.seconds
+        return age < 0 || age >= interval.seconds
     }
 
     private func publish(_ outcomes: [(DomainRef, Outcome)]) {
@@ -119,9 +162,19 @@ extension Collector {
             for (ref, outcome) in outcomes {
                 guard var entry = inventory.domains[ref.uuid], entry.state.isActive else { continue }
                 switch outcome {
-                case .sampled(let stats, let vcpuinfo):
-                    entry.stats = stats
-                    if let vcpuinfo {
+                case .sampled(var sample):
+                    if let changes = sample.balloonChanges {
+                        entry.balloonSampledAt = now
+                        entry.balloonChangesRead = changes
+                    } else if let last = entry.stats {
+                        // Left out this pass: the last reading stands, with a size a balloon event set since.
+                        sample.stats.memoryBytes = last.memoryBytes
+                        sample.stats.memoryMaximumBytes = last.memoryMaximumBytes ?? sample.stats.memoryMaximumBytes
+                        sample.stats.balloon = last.balloon
+                    }
+                    entry.stats = sample.stats
+                    entry.jobMarker = sample.jobMarker
+                    if let vcpuinfo = sample.vcpuinfo {
                         entry.vcpus = vcpuinfo.vcpus
                         entry.vcpusSampledAt = now
                         entry.vcpuinfoChangesRead = vcpuinfo.changes
@@ -160,11 +213,11 @@ extension Collector {
     /// A bulk call that is not back within the hedge delay is left running and a second one is made: the
     /// first holds the job of the domain it is stuck on, so the second skips that domain and answers for
     /// the others. If neither is back within another delay, every domain is asked on its own.
-    private func bulkRecords(_ domains: [DomainRef], deadline: ContinuousClock.Instant) async
-        -> [String: [String: StatValue]]
-    {
+    private func bulkRecords(
+        _ domains: [DomainRef], groups: Set<StatsGroup>, previous: [String: DomainEntry],
+        deadline: ContinuousClock.Instant
+    ) async -> [String: [String: StatValue]] {
         guard !domains.isEmpty else { return [:] }
-        let groups = options.statsGroups
         let bulk = await firstAnswer(attempts: 2, every: hedgeDelay()) { attempt in
             let began = ContinuousClock.now
             do {
@@ -181,7 +234,10 @@ extension Collector {
         }
         let decoder = BulkStatsDecoder()
         var records: [String: [String: StatValue]] = [:]
-        for (ref, params) in bulk ?? [:] where !decoder.lacksJobFigures(params) { records[ref.uuid] = params }
+        for (ref, params) in bulk ?? [:]
+        where !decoder.lacksJobFigures(params, marker: previous[ref.uuid]?.jobMarker) {
+            records[ref.uuid] = params
+        }
         return records
     }
 
@@ -194,13 +250,13 @@ extension Collector {
     }
 
     /// Decodes a bulk record and fills the groups the driver left out with per-domain calls.
-    private func complete(_ ref: DomainRef, _ params: [String: StatValue], config: DomainConfig?) async throws
-        -> DomainStats
-    {
+    private func complete(
+        _ ref: DomainRef, _ params: [String: StatValue], config: DomainConfig?, balloonAsked: Bool
+    ) async throws -> DomainStats {
         let decoder = BulkStatsDecoder()
         var stats = decoder.decode(params)
         let present = decoder.groupsPresent(in: params)
-        if !present.isSuperset(of: [.cpuTotal, .balloon, .vcpu]) {
+        if !present.isSuperset(of: balloonAsked ? [.cpuTotal, .balloon, .vcpu] : [.cpuTotal, .vcpu]) {
             let info = try await call("domain info", key: ref.uuid) { try await $0.basicInfo(ref) }
             stats.cpuTimeSeconds = stats.cpuTimeSeconds ?? info.cpuTimeSeconds
             stats.memoryBytes = stats.memoryBytes ?? info.memoryBytes

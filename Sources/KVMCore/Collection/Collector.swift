@@ -15,6 +15,11 @@ public struct CollectorOptions: Sendable {
     /// How often each running domain's vcpuinfo (physical CPU and affinity) is read again
     /// (`--collector.vcpuinfo.interval`); state and time come from the bulk call every pass.
     public var vcpuinfoInterval: Duration = .seconds(60)
+    /// How often each running domain's `balloon` group is read again (`--collector.balloon.interval`) when
+    /// its guest reports no memory figures (no statistics period): the group then brings only the memory the
+    /// domain has, which a balloon event tells at once, and its process's resident memory, and costs libvirtd
+    /// two monitor commands per domain. Zero reads it every pass.
+    public var balloonInterval: Duration = .seconds(30)
     /// Overrunning calls the collector lets run on before it stops asking suspect domains; kept below
     /// libvirtd's per-client request limit so the listing and healthy domains still get through.
     public var maximumAbandonedCalls = 3

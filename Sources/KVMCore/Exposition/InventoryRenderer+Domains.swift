@@ -73,6 +73,14 @@ extension InventoryRenderer {
         ) { samples in
             for d in active where d.stats != nil { samples.add(["domain": d.ref.name], d.statsSampledAt) }
         }
+        w.family(
+            "kvm_domain_balloon_timestamp_seconds", .gauge,
+            help: "When the domain's balloon group (memory now, resident memory, the guest's memory figures) was "
+                + "last read, in seconds since the epoch: every --collector.balloon.interval, every pass when the "
+                + "guest reports memory figures; a balloon event sets the memory now at once."
+        ) { samples in
+            for d in active where d.stats != nil { samples.add(["domain": d.ref.name], d.balloonSampledAt) }
+        }
         writeSizes(domains, into: &w)
         writeCPU(active, into: &w)
         writeMemory(domains, into: &w)

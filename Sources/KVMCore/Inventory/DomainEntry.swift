@@ -23,6 +23,16 @@ public struct DomainEntry: Sendable, Equatable {
     var vcpuinfoChanges = 0
     var vcpuinfoChangesRead = 0
     public var vcpusStale: Bool { vcpuinfoChanges != vcpuinfoChangesRead }
+    /// When the `balloon` group was last read (the memory the domain has, its process's resident memory and
+    /// the guest's memory figures); every `CollectorOptions.balloonInterval` unless the guest reports its
+    /// memory each statistics period, and again after a balloon change event, counted as vcpuinfo's are.
+    public var balloonSampledAt: Double?
+    var balloonChanges = 0
+    var balloonChangesRead = 0
+    /// A figure of this domain's bulk record that libvirt gives only while it holds the domain's job
+    /// (a disk's read requests): a pass that leaves the `balloon` group out tells from it whether libvirt
+    /// skipped the domain's job. Nil until a record had one; the `balloon` group is read every pass until then.
+    var jobMarker: String?
     /// The last attempt to sample this domain ran past its deadline, or is still stuck.
     public var statsTimedOut = false
     /// (event, detail) to how many such events the callback saw.
@@ -51,6 +61,8 @@ public struct DomainEntry: Sendable, Equatable {
         stats = nil
         vcpus = []
         vcpusSampledAt = nil
+        balloonSampledAt = nil
+        jobMarker = nil
         statsTimedOut = timedOut
         if !state.isActive { guest.reset() }
     }

@@ -39,6 +39,11 @@ extension Inventory {
             // The affinity vcpuinfo showed is out of date: the next pass asks for it again.
             if vcpuPinning { entry.vcpuinfoChanges += 1 }
             return 1
+        case .balloonChange(let bytes):
+            // The size shows at once; the next pass reads the rest of the balloon group again.
+            entry.stats?.memoryBytes = bytes
+            entry.balloonChanges += 1
+            return 1
         }
     }
 

@@ -13,6 +13,8 @@ public struct DomainEvent: Sendable, Equatable {
         /// Tuning of the running domain changed; `vcpuPinning` when it was a vCPU's pinning (`virsh vcpupin`),
         /// which `virsh vcpuinfo`'s affinity shows.
         case tunable(vcpuPinning: Bool)
+        /// The guest's balloon reached a new size: the memory the domain has now, in bytes.
+        case balloonChange(bytes: Double)
     }
 
     public struct IOError: Sendable, Equatable {
@@ -102,7 +104,7 @@ extension DomainEvent {
         switch kind {
         case .jobCompleted: true
         case .migrationIteration(let iteration): iteration <= 1
-        case .ioError, .blockThreshold, .watchdog, .reboot, .tunable: false
+        case .ioError, .blockThreshold, .watchdog, .reboot, .tunable, .balloonChange: false
         }
     }
 

@@ -55,6 +55,8 @@ final class FakeHypervisor: Hypervisor {
         var mostListingsInFlight = 0
         /// The statistics groups every bulk or per-domain call asked for.
         var groupsAsked: Set<StatsGroup> = []
+        /// Domain UUID to the groups of each bulk call that named it, in order.
+        var bulkGroups: [String: [Set<StatsGroup>]] = [:]
     }
 
     /// Key under which calls that name no domain are counted.
@@ -129,6 +131,11 @@ final class FakeHypervisor: Hypervisor {
 
     var groupsAsked: Set<StatsGroup> { state.withLock { $0.groupsAsked } }
 
+    /// Whether each bulk call that named `ref` asked for the `balloon` group, in order.
+    func balloonAsked(_ ref: DomainRef) -> [Bool] {
+        state.withLock { $0.bulkGroups[ref.uuid, default: []].map { $0.contains(.balloon) } }
+    }
+
     /// Listings waiting on the gate of `holdNextListing`.
     var listingsHeld: Int { state.withLock { $0.listingsHeld } }
 
@@ -168,7 +175,10 @@ final class FakeHypervisor: Hypervisor {
             (state.bulkWhenHung, Set(domains.map(\.uuid).filter { state.hung[$0] != nil }))
         }
         await enter(.bulkStats, domains.map(\.uuid), waitingOnHung: behaviour == .hangs)
-        state.withLock { $0.groupsAsked.formUnion(groups) }
+        state.withLock { state in
+            state.groupsAsked.formUnion(groups)
+            for ref in domains { state.bulkGroups[ref.uuid, default: []].append(groups) }
+        }
         return state.withLock { state in
             var records: [DomainRef: [String: StatValue]] = [:]
             for ref in domains {
