@@ -9,7 +9,7 @@ import argparse
 
 import libvirt
 
-from compare import AGENT, AGENT_ADDR, PEER, PEER_ADDR, Fleet, agent_cycle_cpu, domains_seen, measure_scrapes, \
+from compare import AGENT, AGENT_ADDR, PEER, PEER_ADDR, Fleet, agent_cycle_cpu, domains_seen, peer_cycle_cpu, \
     scrape, start, wait_for
 
 DEFAULT_VARIANTS = "block,interface,vcpuinfo,jobs,pools,networks,guest-agent,pools networks jobs guest-agent"
@@ -29,7 +29,6 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=100)
     parser.add_argument("--cycles", type=int, default=20)
-    parser.add_argument("--scrapes", type=int, default=40)
     parser.add_argument("--variants", default=DEFAULT_VARIANTS,
                         help="comma-separated; each a space-separated list of collectors to turn off")
     args = parser.parse_args()
@@ -38,13 +37,13 @@ def main():
     with Fleet(conn, args.size):
         peer = start([PEER, f"--web.listen-address={PEER_ADDR}"], PEER_ADDR)
         try:
-            _, p_cpu, p_daemon, _ = measure_scrapes(peer, PEER_ADDR, args.scrapes)
+            p_cpu, p_daemon = peer_cycle_cpu(peer, PEER_ADDR, args.cycles, 2)
         finally:
             peer.kill()
             peer.wait()
-        peer_total = (p_cpu + p_daemon) / args.scrapes
+        peer_total = p_cpu + p_daemon
         ms = lambda s: f"{s * 1000:.1f} ms"
-        rows.append(("peer, per scrape", ms(p_cpu / args.scrapes), ms(p_daemon / args.scrapes), "1.00x"))
+        rows.append(("peer, per scrape every 2 s", ms(p_cpu), ms(p_daemon), "1.00x"))
         base = None
         for variant in [""] + args.variants.split(","):
             off = variant.split()
