@@ -101,6 +101,21 @@ import Testing
         #expect(h.entry(alpha.ref)?.stats?.balloon.rssBytes == kib(1_048_576))
     }
 
+    /// A started event with no stop before it (missed, or a restart between listings): a new qemu process,
+    /// whose resident memory is not the last reading's.
+    @Test func aStartedEventMakesItDue() async throws {
+        let h = CollectorHarness([alpha]) { $0.balloonInterval = .seconds(3600) }
+        #expect(await h.collectOnce() == .success)
+        h.store.applyLifecycle(
+            LifecycleEvent(
+                domain: alpha.ref, kindCode: LifecycleEvent.Kind.started.rawValue, detailCode: 0,
+                time: Date().timeIntervalSince1970))
+        moved(h, rssKiB: 300_000)
+        #expect(await h.collectOnce() == .success)
+        #expect(h.fake.balloonAsked(alpha.ref) == [true, true])
+        #expect(h.entry(alpha.ref)?.stats?.balloon.rssBytes == kib(300_000))
+    }
+
     @Test func balloonEventSetsTheMemoryAtOnceAndTheNextPassReadsTheGroup() async throws {
         let h = CollectorHarness([alpha]) { $0.balloonInterval = .seconds(3600) }
         #expect(await h.collectOnce() == .success)

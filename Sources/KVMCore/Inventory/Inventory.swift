@@ -67,8 +67,10 @@ extension Inventory {
         if event.kind == .defined || event.kind == .started {
             entry.configStale = true
         }
+        // A new qemu process: new vCPU threads, and another process's resident memory.
         if event.kind == .started || event.kind == .stopped || event.kind == .crashed {
             entry.vcpuinfoChanges += 1
+            entry.balloonChanges += 1
         }
         if let state = event.resultingState, state != entry.state || event.kind == .started {
             entry.state = state
