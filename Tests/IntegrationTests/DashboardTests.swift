@@ -72,12 +72,12 @@ extension RealLibvirtdTests {
         let domain = try libvirt.define(
             xml: guest.xml.replacingOccurrences(
                 of: "</devices>", with: "<interface type='ethernet'><model type='virtio'/></interface></devices>"))
-        try domain.create()
+        try await offPool { try domain.create() }
         // A guest with a QEMU guest agent for the guest panels, and a defined-only nova instance for the
         // orchestrator ones.
         let withAgent = try Guest(.linux, purpose: "dash-agent")
         defer { withAgent.remove() }
-        try withAgent.define(on: libvirt).create()
+        try await offPool { try withAgent.define(on: libvirt).create() }
         let nova = try Guest(.halted, purpose: "dash-nova")
         defer { nova.remove() }
         _ = try libvirt.define(

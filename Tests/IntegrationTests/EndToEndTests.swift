@@ -46,7 +46,7 @@ extension RealLibvirtdTests {
         defer { guest.remove() }
         let domain = try guest.define(on: try RealLibvirtd.connect())
         try domain.setAutostart(true)
-        try domain.create()
+        try await offPool { try domain.create() }
         let port = try AgentProcess.freePort()
         let rules = """
               - name: restart-autostart-domains
@@ -94,7 +94,7 @@ extension RealLibvirtdTests {
             try #require(seen)
             stages.append((what, ContinuousClock.now - destroyed))
         }
-        try domain.destroy()
+        try await offPool { try domain.destroy() }
         try await stage("state on /metrics", on: agent.daemon, within: .seconds(5)) {
             Scrape(try agent.curl(["\(agent.base)/metrics"]).text).state(of: name) == "shutoff"
         }

@@ -13,7 +13,7 @@ extension RealLibvirtdTests {
     @Test func aPanickedGuestIsRecoveredUntilItsRestartBudgetIsSpent() async throws {
         let guest = try Guest(.panicking, purpose: "rempanic")
         defer { guest.remove() }
-        try guest.define(on: try RealLibvirtd.connect()).create()
+        try await offPool { try guest.define(on: try RealLibvirtd.connect()).create() }
         let fixture = try RemediationFixture(
             domains: [guest.name], rules: CrashRecoveryDriverTests.rules, limits: "  max_restarts: 2\n  stable_for: 1h")
         defer { fixture.remove() }

@@ -23,7 +23,7 @@ struct RealLibvirtdDiskEventsTests {
             let domain = try libvirt.define(xml: guest.xml)
             // The definition names the data disk's source, which turns libvirt's alias into the target.
             try await client.expect("definition read", within: .seconds(30)) { $0.knownState(of: name) == "shutoff" }
-            try domain.create()
+            try await offPool { try domain.create() }
             let labels = ["domain": name, "device": "hdb", "reason": "enospc", "action": "pause"]
             let scrape = try await client.expect("I/O error", within: .seconds(60)) {
                 $0.value("kvm_domain_io_errors_total", labels) == 1 && $0.state(of: name) == "paused"
@@ -54,7 +54,7 @@ struct RealLibvirtdDiskEventsTests {
             let domain = try libvirt.define(
                 xml: guest.xml.replacingOccurrences(of: "error_policy='stop'", with: "error_policy='report'"))
             try await client.expect("definition read", within: .seconds(30)) { $0.knownState(of: name) == "shutoff" }
-            try domain.create()
+            try await offPool { try domain.create() }
             let labels = ["domain": name, "device": "hdb", "reason": "other", "action": "report"]
             let scrape = try await client.expect("reported I/O error", within: .seconds(60)) {
                 $0.value("kvm_domain_io_errors_total", labels) == 1
@@ -96,7 +96,7 @@ struct RealLibvirtdDiskEventsTests {
         try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(600)) { client in
             let name = guest.name
             let domain = try libvirt.define(xml: guest.xml)
-            try domain.create()
+            try await offPool { try domain.create() }
             _ = try await client.expect("start", within: .seconds(30)) { $0.state(of: name) == "running" }
             measureJobStats(domain)
 

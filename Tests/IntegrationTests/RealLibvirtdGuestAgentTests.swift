@@ -41,9 +41,9 @@ struct RealLibvirtdGuestAgentTests {
         ) {
             client in
             _ = try await client.scrape(until: { $0.value("kvm_libvirt_up") == 1 })
-            try halted.define(on: libvirt).create()
+            try await offPool { try halted.define(on: libvirt).create() }
             let domain = try linux.define(on: libvirt)
-            try domain.create()
+            try await offPool { try domain.create() }
             let name = linux.name
             let started = ContinuousClock.now
             // TCG boots slowly on a loaded 2-core machine: a generous deadline.
@@ -118,8 +118,8 @@ struct RealLibvirtdGuestAgentTests {
             other.remove()
         }
         let libvirt = try RealLibvirtd.connect()
-        try other.define(on: libvirt).create()
-        try linux.define(on: libvirt).create()
+        try await offPool { try other.define(on: libvirt).create() }
+        try await offPool { try linux.define(on: libvirt).create() }
         let name = linux.name
         try await withAgent(
             uri: RealLibvirtd.uri, interval: .seconds(1), timeout: .seconds(1), guestAgentInterval: .seconds(1)

@@ -23,7 +23,7 @@ extension RealLibvirtdTests {
     @Test func webhookResetsAHungGuestConfirmedByTheResetEvent() async throws {
         let guest = try Guest(.halted, purpose: "remreset")
         defer { guest.remove() }
-        try guest.define(on: try RealLibvirtd.connect()).create()
+        try await offPool { try guest.define(on: try RealLibvirtd.connect()).create() }
         let fixture = try RemediationFixture(domains: [guest.name], rules: Self.hangRules)
         defer { fixture.remove() }
         try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(600), policy: try fixture.policy()) { client in
@@ -48,7 +48,7 @@ extension RealLibvirtdTests {
     @Test func aRebootOfTheLinuxGuestIsConfirmedByItsReset() async throws {
         let guest = try Guest(.linux, purpose: "remreboot")
         defer { guest.remove() }
-        try guest.define(on: try RealLibvirtd.connect()).create()
+        try await offPool { try guest.define(on: try RealLibvirtd.connect()).create() }
         try #require(try await guest.waitUntilBooted(), "guest never printed its ready line")
         let fixture = try RemediationFixture(domains: [guest.name], rules: Self.hangRules)
         defer { fixture.remove() }

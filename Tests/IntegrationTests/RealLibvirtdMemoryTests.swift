@@ -62,8 +62,8 @@ struct RealLibvirtdMemoryTests {
         let libvirt = try RealLibvirtd.connect()
         let withPeriod = linux.xml.replacingOccurrences(
             of: "</devices>", with: "<memballoon model='virtio'><stats period='2'/></memballoon></devices>")
-        try libvirt.define(xml: withPeriod).create()
-        try halted.define(on: libvirt).create()
+        try await offPool { try libvirt.define(xml: withPeriod).create() }
+        try await offPool { try halted.define(on: libvirt).create() }
         try #require(try await linux.waitUntilBooted(), "guest never printed its ready line")
 
         let plain = try await AgentProcess(policy: nil, interval: "1s")
@@ -140,7 +140,10 @@ struct RealLibvirtdMemoryTests {
         let disk =
             "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='\(image)'/>"
             + "<target dev='vda' bus='virtio'/></disk></devices>"
-        try RealLibvirtd.connect().define(xml: linux.xml.replacingOccurrences(of: "</devices>", with: disk)).create()
+        try await offPool {
+            try RealLibvirtd.connect().define(xml: linux.xml.replacingOccurrences(of: "</devices>", with: disk))
+                .create()
+        }
         try #require(try await linux.waitUntilBooted(), "guest never printed its ready line")
 
         let agent = try await AgentProcess(
@@ -189,8 +192,8 @@ struct RealLibvirtdMemoryTests {
         let guest = try Guest(.halted, purpose: "kvmstats")
         defer { guest.remove() }
         let libvirt = try RealLibvirtd.connect()
-        try libvirt.define(xml: guest.xml.replacingOccurrences(of: "<domain type='qemu'>", with: "<domain type='kvm'>"))
-            .create()
+        let xml = guest.xml.replacingOccurrences(of: "<domain type='qemu'>", with: "<domain type='kvm'>")
+        try await offPool { try libvirt.define(xml: xml).create() }
         let agent = try await AgentProcess(policy: nil, extra: ["--collector.vm"], interval: "1s")
         defer { agent.kill() }
         let domain = ["domain": guest.name]

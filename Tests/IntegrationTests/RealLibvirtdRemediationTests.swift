@@ -65,7 +65,7 @@ extension RealLibvirtdTests {
     @Test func gracefulShutdownOfTheLinuxGuestOverACPI() async throws {
         let guest = try Guest(.linux, purpose: "remacpi")
         defer { guest.remove() }
-        try guest.define(on: try RealLibvirtd.connect()).create()
+        try await offPool { try guest.define(on: try RealLibvirtd.connect()).create() }
         try #require(try await guest.waitUntilBooted(), "guest never printed its ready line")
         let fixture = try RemediationFixture(
             domains: [guest.name], rules: Self.rules(force: false, shutdownTimeout: "60s"))
@@ -92,7 +92,7 @@ extension RealLibvirtdTests {
     @Test func ignoredShutdownTimesOutAndIsForcedOnlyWhereAllowed() async throws {
         let guest = try Guest(.halted, purpose: "remforce")
         defer { guest.remove() }
-        try guest.define(on: try RealLibvirtd.connect()).create()
+        try await offPool { try guest.define(on: try RealLibvirtd.connect()).create() }
         let fixture = try RemediationFixture(
             domains: [guest.name], rules: Self.rules(force: true, shutdownTimeout: "3s"))
         defer { fixture.remove() }
@@ -131,7 +131,7 @@ extension RealLibvirtdTests {
     @Test func agentKilledDuringAnActionDoesNotRepeatIt() async throws {
         let guest = try Guest(.halted, purpose: "remkill")
         defer { guest.remove() }
-        try guest.define(on: try RealLibvirtd.connect()).create()
+        try await offPool { try guest.define(on: try RealLibvirtd.connect()).create() }
         let fixture = try RemediationFixture(
             domains: [guest.name], rules: Self.rules(force: false, shutdownTimeout: "120s"))
         defer { fixture.remove() }

@@ -125,7 +125,7 @@ extension RealLibvirtdTests {
                     && $0.value("kvm_network_info", ["network": networkName, "bridge": bridge]) == 1
             })
             #expect(defined, "the defined network is not on /metrics")
-            try network.create()
+            try await offPool { try network.create() }
             defer { try? network.destroy() }
             let leases = try Self.virsh("net-dhcp-leases", networkName).split(separator: "\n").filter {
                 $0.contains(subnet)

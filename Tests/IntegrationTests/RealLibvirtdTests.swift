@@ -38,7 +38,7 @@ struct RealLibvirtdTests {
             let domain = try guest.define(on: libvirt)
             try await expectVisible("define") { events("defined", "added")($0) && $0.state(of: name) == "shutoff" }
 
-            try domain.create()
+            try await offPool { try domain.create() }
             try await expectVisible("start") { events("started", "booted")($0) && $0.state(of: name) == "running" }
             let running = try await client.scrape()
             #expect(running.value("kvm_domain_state_reason_info", ["domain": name, "reason": "booted"]) == 1)
@@ -54,13 +54,13 @@ struct RealLibvirtdTests {
                     && $0.value("kvm_domain_state_reason_info", ["domain": name, "reason": "shutdown"]) == 1
             }
 
-            try domain.create()
+            try await offPool { try domain.create() }
             try await expectVisible("second start") {
                 ($0.value(
                     "kvm_domain_lifecycle_events_total", ["domain": name, "event": "started", "detail": "booted"]) ?? 0)
                     >= 2
             }
-            try domain.destroy()
+            try await offPool { try domain.destroy() }
             try await expectVisible("destroy") {
                 events("stopped", "destroyed")($0) && $0.state(of: name) == "shutoff"
                     && $0.value("kvm_domain_state_reason_info", ["domain": name, "reason": "destroyed"]) == 1
@@ -92,8 +92,8 @@ struct RealLibvirtdTests {
             healthy.remove()
         }
         let libvirt = try RealLibvirtd.connect()
-        try stuck.define(on: libvirt).create()
-        try healthy.define(on: libvirt).create()
+        try await offPool { try stuck.define(on: libvirt).create() }
+        try await offPool { try healthy.define(on: libvirt).create() }
         try await withAgent(uri: RealLibvirtd.uri, interval: .seconds(1), timeout: .seconds(1)) { client in
             let (_, sampled) = try await client.scrape(until: { scrape in
                 [stuck.name, healthy.name].allSatisfy {
@@ -147,7 +147,7 @@ struct RealLibvirtdTests {
             for guest in [before, frozen, after] { guest.remove() }
         }
         let libvirt = try RealLibvirtd.connect()
-        for guest in [before, frozen, after] { try guest.define(on: libvirt).create() }
+        for guest in [before, frozen, after] { try await offPool { try guest.define(on: libvirt).create() } }
         let interval = 2.0
         let timeout = 2.0
         let healthy = [before.name, after.name]
@@ -221,7 +221,7 @@ struct RealLibvirtdTests {
         let xml = guest.xml.replacingOccurrences(
             of: "<vcpu placement='static'>1</vcpu>", with: "<vcpu placement='static'>2</vcpu>")
         try #require(xml != guest.xml)
-        try libvirt.define(xml: xml).create()
+        try await offPool { try libvirt.define(xml: xml).create() }
         let hostCPUs = try libvirt.nodeInfo().cpus
 
         /// vCPU number to (physical CPU, state, affinity) as `virsh vcpuinfo` prints them.
@@ -326,7 +326,7 @@ struct RealLibvirtdTests {
             #expect(up, "no reconnect within 5 s of the restart")
             print("kvm-agent: reconnected \(ContinuousClock.now - restarted) after libvirtd answered again")
 
-            try RealLibvirtd.connect().domain(name: guest.name).create()
+            try await offPool { try RealLibvirtd.connect().domain(name: guest.name).create() }
             let (_, counted) = try await client.scrape(until: {
                 $0.value(
                     "kvm_domain_lifecycle_events_total", ["domain": guest.name, "event": "started", "detail": "booted"])

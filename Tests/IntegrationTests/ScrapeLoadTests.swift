@@ -14,7 +14,7 @@ struct ScrapeLoadTests {
         let guests = try (0..<2).map { try Guest(.halted, purpose: "load\($0)") }
         defer { guests.forEach { $0.remove() } }
         let libvirt = try RealLibvirtd.connect()
-        for guest in guests { try guest.define(on: libvirt).create() }
+        for guest in guests { try await offPool { try guest.define(on: libvirt).create() } }
         let agent = try await AgentProcess(policy: nil, interval: "2s")
         defer { agent.kill() }
         for guest in guests { try await agent.waitUntilReady(domain: guest.name) }
