@@ -135,7 +135,7 @@ extension Collector {
         return Self.isDue(sampledAt, every: options.vcpuinfoInterval)
     }
 
-    /// Whether a domain's `balloon` group is read this pass: a quarter of libvirtd's cost of a pass, for the
+    /// Whether a domain's `balloon` group is read this pass: about a fifth of libvirtd's cost of a pass, for the
     /// memory the domain has, which a balloon event tells at once, and its process's resident memory. It is
     /// read when the domain has no reading or no figure to tell a skipped job by without it, when its guest
     /// reports memory figures each statistics period, after a balloon event, and otherwise every
