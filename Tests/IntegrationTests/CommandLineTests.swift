@@ -5,8 +5,8 @@ import Testing
 
 /// The executable's flags, run as a user would run it.
 @Suite struct CommandLineTests {
-    func agent(_ arguments: String...) throws -> (status: Int32, output: String) {
-        try run(Repo.agentBinary.path, arguments)
+    func agent(_ arguments: String...) async throws -> (status: Int32, output: String) {
+        try await runOffPool(Repo.agentBinary.path, arguments)
     }
 
     @Test(arguments: [
@@ -20,17 +20,17 @@ import Testing
         ("--collector.vcpuinfo.interval", "hourly"), ("--collector.balloon.interval", "-1s"),
         ("--config.auto-reload-interval", ""), ("--web.max-requests", "-1"),
     ])
-    func badFlagValueNamesTheFlag(flag: String, value: String) throws {
-        let result = try agent(flag, value)
+    func badFlagValueNamesTheFlag(flag: String, value: String) async throws {
+        let result = try await agent(flag, value)
         #expect(result.status != 0)
         #expect(result.output.contains(flag), "\(result.output)")
     }
 
-    @Test func versionAndHelp() throws {
-        let version = try agent("--version")
+    @Test func versionAndHelp() async throws {
+        let version = try await agent("--version")
         #expect(version.status == 0)
         #expect(version.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
-        let help = try agent("--help")
+        let help = try await agent("--help")
         for flag in [
             "--web.listen-address", "--web.telemetry-path", "--libvirt.uri", "--collector.interval",
             "--collector.timeout", "--log.level", "--log.format", "--web.read-header-timeout", "--web.idle-timeout",
@@ -49,14 +49,14 @@ import Testing
             // The test client connects in the background; a first request makes sure it has.
             _ = try await client.scrape()
             let port = try #require(client.port)
-            let result = try agent("--web.listen-address", "127.0.0.1:\(port)", "--libvirt.uri", Repo.demoURI)
+            let result = try await agent("--web.listen-address", "127.0.0.1:\(port)", "--libvirt.uri", Repo.demoURI)
             #expect(result.status != 0)
             #expect(result.output.contains("address already in use"), "\(result.output)")
         }
     }
 
     /// The shipped example policy passes, with dry run on; a broken one fails naming the line.
-    @Test func checkConfig() throws {
+    @Test func checkConfig() async throws {
         let directory = FileManager.default.temporaryDirectory.appending(path: "kvm-agent-check-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -66,19 +66,19 @@ import Testing
             .replacingOccurrences(of: "tokens_file: /etc/kvm-agent/tokens", with: "tokens_file: tokens")
         let good = directory.appending(path: "good.yml").path
         try example.write(toFile: good, atomically: true, encoding: .utf8)
-        let ok = try agent("check-config", good)
+        let ok = try await agent("check-config", good)
         #expect(ok.status == 0, "\(ok.output)")
         #expect(ok.output.contains("global dry run on"), "\(ok.output)")
 
         let bad = directory.appending(path: "bad.yml").path
         try example.replacingOccurrences(of: "action: shutdown", with: "action: restart").write(
             toFile: bad, atomically: true, encoding: .utf8)
-        let failed = try agent("check-config", bad)
+        let failed = try await agent("check-config", bad)
         #expect(failed.status == 1)
         #expect(failed.output.contains("line "), "\(failed.output)")
         #expect(failed.output.contains("must be start, shutdown, reset or reboot"), "\(failed.output)")
 
-        let noTokens = try agent("check-config", Repo.root.appending(path: "deploy/remediation.yml").path)
+        let noTokens = try await agent("check-config", Repo.root.appending(path: "deploy/remediation.yml").path)
         #expect(noTokens.status == 1)
 
         // The shipped tokens example holds placeholders: refused, the error naming the tokens file's line.
@@ -86,7 +86,7 @@ import Testing
         let tokensExample = Repo.root.appending(path: "deploy/tokens.example").path
         try example.replacingOccurrences(of: "tokens_file: tokens", with: "tokens_file: \(tokensExample)").write(
             toFile: placeholder, atomically: true, encoding: .utf8)
-        let refused = try agent("check-config", placeholder)
+        let refused = try await agent("check-config", placeholder)
         #expect(refused.status == 1)
         #expect(refused.output.contains("\(tokensExample): line "), "\(refused.output)")
         #expect(refused.output.contains("placeholder"), "\(refused.output)")

@@ -99,7 +99,8 @@ import Testing
         let source = directory.appending(path: "nov6.c").path
         let library = directory.appending(path: "nov6.so").path
         try Self.shim.write(toFile: source, atomically: true, encoding: .utf8)
-        let built = try run(try #require(which("clang")), ["-shared", "-fPIC", "-o", library, source, "-ldl"])
+        let built = try await runOffPool(
+            try #require(which("clang")), ["-shared", "-fPIC", "-o", library, source, "-ldl"])
         try #require(built.status == 0, "\(built.output)")
         let port = try AgentProcess.freePort()
         let agent = try Daemon(

@@ -24,7 +24,7 @@ import Testing
 
         let url = "\(agent.base)/"
         let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run"]
-        let dumped = try run(chromium, flags + ["--dump-dom", url])
+        let dumped = try await runOffPool(chromium, flags + ["--dump-dom", url])
         let start = try #require(dumped.output.range(of: "<html"), "no document from chromium:\n\(dumped.output)")
         let document = String(dumped.output[start.lowerBound...])
         for (domain, state) in [
@@ -42,7 +42,8 @@ import Testing
         #expect(document.contains("dry_run: rule_matched"), "the remediation decision is not listed")
 
         let screenshot = fixture.directory.appending(path: "status-page.png").path
-        let shot = try run(chromium, flags + ["--window-size=1280,1000", "--screenshot=\(screenshot)", url])
+        let shot = try await runOffPool(
+            chromium, flags + ["--window-size=1280,1000", "--screenshot=\(screenshot)", url])
         let png = try Data(contentsOf: URL(filePath: screenshot))
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "not a PNG: \(shot.output)")
         #expect(png.count > 10_000, "a \(png.count)-byte screenshot is too small to show the page")

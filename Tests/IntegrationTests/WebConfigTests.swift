@@ -25,7 +25,7 @@ import Testing
             domains: ["backup01"], rules: "  - name: start\n    alertname: KVMDomainNotRunning\n    action: start\n")
         defer { fixture.remove() }
         let dir = fixture.directory.path
-        let made = try run(
+        let made = try await runOffPool(
             try #require(which("openssl")),
             [
                 "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
@@ -65,7 +65,7 @@ import Testing
         // The action API takes its bearer token instead of basic auth.
         #expect(try agent.get("/api/v1/actions").status == .ok)
         // Plain HTTP to the TLS port gets no answer.
-        let plain = try run(
+        let plain = try await runOffPool(
             try #require(which("curl")), ["-s", "-m", "5", "-o", "/dev/null", "http://127.0.0.1:\(agent.port)/metrics"])
         #expect(plain.status != 0)
     }

@@ -123,6 +123,14 @@ func poll<T>(within deadline: Duration, every period: Duration, _ look: () async
     return nil
 }
 
+/// `run` on a queue of its own (see `offPool`): for a program that takes seconds (chromium, openssl, clang,
+/// promtool, the agent), which would hold one of the test process's few cooperative threads meanwhile.
+func runOffPool(_ executable: String, _ arguments: [String], input: String? = nil) async throws -> (
+    status: Int32, output: String
+) {
+    try await offPool { try run(executable, arguments, input: input) }
+}
+
 /// Runs `body`, which blocks (a child process, a pipe, a socket), on `queue`: a serial queue, which gets a thread
 /// of its own when it needs one. On one of the test process's cooperative threads, as many as the machine has
 /// cores, it would stall every other test's waits meanwhile.
