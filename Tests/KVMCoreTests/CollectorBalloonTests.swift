@@ -64,6 +64,30 @@ import Testing
         #expect(h.entry(alpha.ref)?.stats?.balloon.rssBytes == kib(2_000_000))
     }
 
+    /// A period set on the running guest sends no event: a guest that ever reported is read every pass.
+    @Test func guestThatReportedIsReadEveryPass() async throws {
+        var reported = alpha
+        reported.record["balloon.last-update"] = .uint(1_700_000_000)
+        let h = CollectorHarness([reported]) { $0.balloonInterval = .seconds(3600) }
+        #expect(await h.collectOnce() == .success)
+        #expect(await h.collectOnce() == .success)
+        #expect(h.fake.balloonAsked(alpha.ref) == [true, true])
+    }
+
+    /// Readings are stamped with the pass's start, so that they fall an interval of passes apart, not an
+    /// interval and the time a pass takes.
+    @Test func readingsAreStampedWithThePassesStart() async throws {
+        let h = CollectorHarness([alpha]) { $0.balloonInterval = .seconds(3600) }
+        // A slow vcpuinfo call, as on a loaded host: the pass publishes 50 ms after it began.
+        h.fake.beforeVCPUInfo { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(await h.collectOnce() == .success)
+        let entry = try #require(h.entry(alpha.ref))
+        let read = try #require(entry.balloonSampledAt)
+        let published = try #require(entry.statsSampledAt)
+        #expect(published - read >= 0.05)
+        #expect(entry.vcpusSampledAt == read)
+    }
+
     /// Without a disk there is no figure to tell a held job by but the balloon group's own.
     @Test func domainWithoutAJobMarkerIsReadEveryPass() async throws {
         var diskless = alpha
@@ -97,7 +121,7 @@ import Testing
         h.fake.release(alpha.ref)
         #expect(await h.settled())
         #expect(await h.collectOnce() == .success)
-        #expect(h.fake.calls(.domainStats, for: alpha.ref) == 2, "asked on its own again, with every group")
+        #expect(h.fake.calls(.domainStats, for: alpha.ref) == 2, "asked on its own again")
         #expect(h.entry(alpha.ref)?.stats?.balloon.rssBytes == kib(1_048_576))
     }
 
@@ -114,6 +138,33 @@ import Testing
         #expect(await h.collectOnce() == .success)
         #expect(h.fake.balloonAsked(alpha.ref) == [true, true])
         #expect(h.entry(alpha.ref)?.stats?.balloon.rssBytes == kib(300_000))
+    }
+
+    /// A balloon event told while a pass is under way is newer than what the pass read: it stands, and the
+    /// next pass reads the group again.
+    @Test func balloonEventDuringAPassIsNotOverwritten() async throws {
+        let h = CollectorHarness([alpha]) {
+            $0.balloonInterval = .seconds(3600)
+            $0.vcpuinfoInterval = .zero
+        }
+        #expect(await h.collectOnce() == .success)
+        h.store.applyDomainEvent(
+            DomainEvent(
+                domain: alpha.ref, kind: .balloonChange(bytes: kib(1_500_000)), time: Date().timeIntervalSince1970))
+        // The next pass reads the group (the event made it due) and, after the bulk call, meets another event.
+        h.fake.beforeVCPUInfo {
+            h.store.applyDomainEvent(
+                DomainEvent(
+                    domain: alpha.ref, kind: .balloonChange(bytes: kib(1_048_576)), time: Date().timeIntervalSince1970))
+        }
+        #expect(await h.collectOnce() == .success)
+        #expect(h.fake.balloonAsked(alpha.ref) == [true, true])
+        #expect(h.entry(alpha.ref)?.stats?.memoryBytes == kib(1_048_576), "the event, not the bulk call's 2 GiB")
+        h.fake.beforeVCPUInfo {}
+        h.fake.modify(alpha.ref) { $0.record["balloon.current"] = .uint(1_048_576) }
+        #expect(await h.collectOnce() == .success)
+        #expect(h.fake.balloonAsked(alpha.ref) == [true, true, true], "read again after the event")
+        #expect(h.entry(alpha.ref)?.stats?.memoryBytes == kib(1_048_576))
     }
 
     @Test func balloonEventSetsTheMemoryAtOnceAndTheNextPassReadsTheGroup() async throws {

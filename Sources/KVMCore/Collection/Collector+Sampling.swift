@@ -30,21 +30,26 @@ extension Collector {
     func sample(_ domains: [DomainRef]) async -> Int {
         guard !domains.isEmpty else { return 0 }
         let deadline = ContinuousClock.now + options.timeout
+        // What this pass reads is stamped with its start, so that an interval's readings are a pass apart,
+        // not a pass and the time a pass takes.
+        let began = Date().timeIntervalSince1970
         let snapshot = store.snapshot()
         let suspects = Set(snapshot.domains.values.filter(\.statsTimedOut).map(\.ref.uuid))
         let previous = snapshot.domains
         let stuck = Set(domains.map(\.uuid).filter { isStuck($0) })
         // A domain that timed out last time is asked on its own: in the bulk call it could hold up all others.
         let bulk = domains.filter { !stuck.contains($0.uuid) && !suspects.contains($0.uuid) }
-        // Domains whose balloon group is not due are asked without it, in a call of their own.
+        // Domains whose balloon group is not due are asked without it, in a call of their own. One call after
+        // the other: each may be hedged, and two at once with their hedges would fill libvirtd's five requests
+        // per client with the calls left running on stuck domains.
         let lean = Set(bulk.filter { !balloonDue(previous[$0.uuid]) }.map(\.uuid))
-        async let full = bulkRecords(
+        let full = await bulkRecords(
             bulk.filter { !lean.contains($0.uuid) }, groups: options.statsGroups, previous: previous,
             deadline: deadline)
-        async let rest = bulkRecords(
+        let rest = await bulkRecords(
             bulk.filter { lean.contains($0.uuid) }, groups: options.statsGroups.subtracting([.balloon]),
             previous: previous, deadline: deadline)
-        let records = await full.merging(await rest) { first, _ in first }
+        let records = full.merging(rest) { first, _ in first }
 
         let answered = domains.filter { records[$0.uuid] != nil }
         var outcomes = await concurrentMap(answered, limit: options.concurrency) { ref -> (DomainRef, Outcome) in
@@ -53,7 +58,7 @@ extension Collector {
                 balloonAsked: !lean.contains(ref.uuid))
         }
         outcomes += domains.filter { stuck.contains($0.uuid) }.map { ($0, Outcome.timedOut) }
-        publish(outcomes)
+        publish(outcomes, began: began)
 
         // Calls that overrun hold one of the few requests libvirtd serves per client at once
         // (max_client_requests, 5 by default); past the cap, domains that timed out last time are not asked
@@ -66,7 +71,7 @@ extension Collector {
             } else {
                 outcome = await self.sampleAlone(ref, previous: previous[ref.uuid], deadline: deadline)
             }
-            self.publish([outcome])
+            self.publish([outcome], began: began)
             return outcome
         }
 
@@ -141,9 +146,12 @@ extension Collector {
     /// reports memory figures each statistics period, after a balloon event, and otherwise every
     /// `balloonInterval`.
     private func balloonDue(_ previous: DomainEntry?) -> Bool {
-        guard let previous, previous.stats != nil, previous.jobMarker != nil, let sampledAt = previous.balloonSampledAt,
-            previous.balloonChanges == previous.balloonChangesRead,
-            (previous.config?.memoryStatsPeriodSeconds ?? 0) <= 0
+        // A period set on the running guest (`virsh dommemstat --period --live`) sends no event: a guest that
+        // ever reported counts as one with a period, and so does a domain whose definition is not known.
+        guard let previous, let stats = previous.stats, previous.jobMarker != nil,
+            let sampledAt = previous.balloonSampledAt, previous.balloonChanges == previous.balloonChangesRead,
+            let config = previous.config, (config.memoryStatsPeriodSeconds ?? 0) <= 0,
+            stats.balloon.lastUpdateTimestamp == nil
         else { return true }
         return Self.isDue(sampledAt, every: options.balloonInterval)
     }
@@ -155,7 +163,9 @@ extension Collector {
         return age < 0 || age >= interval.seconds
     }
 
-    private func publish(_ outcomes: [(DomainRef, Outcome)]) {
+    /// `began` is when the pass began: what it read on a schedule (the balloon group, vcpuinfo) is stamped
+    /// with it.
+    private func publish(_ outcomes: [(DomainRef, Outcome)], began: Double) {
         guard !outcomes.isEmpty else { return }
         let now = Date().timeIntervalSince1970
         store.update { inventory in
@@ -164,7 +174,11 @@ extension Collector {
                 switch outcome {
                 case .sampled(var sample):
                     if let changes = sample.balloonChanges {
-                        entry.balloonSampledAt = now
+                        // A balloon event told since the pass began is newer than what the pass read.
+                        if entry.balloonChanges != changes, let told = entry.stats?.memoryBytes {
+                            sample.stats.memoryBytes = told
+                        }
+                        entry.balloonSampledAt = began
                         entry.balloonChangesRead = changes
                     } else if let last = entry.stats {
                         // Left out this pass: the last reading stands, with a size a balloon event set since.
@@ -176,7 +190,7 @@ extension Collector {
                     entry.jobMarker = sample.jobMarker
                     if let vcpuinfo = sample.vcpuinfo {
                         entry.vcpus = vcpuinfo.vcpus
-                        entry.vcpusSampledAt = now
+                        entry.vcpusSampledAt = began
                         entry.vcpuinfoChangesRead = vcpuinfo.changes
                     }
                     entry.statsSampledAt = now
@@ -218,13 +232,13 @@ extension Collector {
         deadline: ContinuousClock.Instant
     ) async -> [String: [String: StatValue]] {
         guard !domains.isEmpty else { return [:] }
-        let bulk = await firstAnswer(attempts: 2, every: hedgeDelay()) { attempt in
+        let bulk = await firstAnswer(attempts: 2, every: hedgeDelay(domains.count)) { attempt in
             let began = ContinuousClock.now
             do {
                 let records = try await self.call("bulk stats", key: Self.bulkKey, timeout: deadline - began) {
                     try await $0.bulkStats(domains, groups: groups)
                 }
-                self.lastBulkDuration.withLock { $0 = ContinuousClock.now - began }
+                self.bulkDurationPerDomain.withLock { $0 = (ContinuousClock.now - began) / domains.count }
                 return records
             } catch {
                 self.logger.info(
@@ -241,12 +255,12 @@ extension Collector {
         return records
     }
 
-    /// How long a pass waits for a bulk call before making another: half as long again as the last one
-    /// took, at least 200 ms, at most a quarter of the deadline so that both attempts and the calls of each
-    /// domain still fit in it.
-    private func hedgeDelay() -> Duration {
-        let last = lastBulkDuration.withLock { $0 } ?? .zero
-        return min(options.timeout / 4, max(.milliseconds(200), last * 1.5))
+    /// How long a pass waits for a bulk call for `count` domains before making another: half as long again
+    /// as the last one took for as many, at least 200 ms, at most a quarter of the deadline so that both
+    /// attempts and the calls of each domain still fit in it.
+    private func hedgeDelay(_ count: Int) -> Duration {
+        let perDomain = bulkDurationPerDomain.withLock { $0 } ?? .zero
+        return min(options.timeout / 4, max(.milliseconds(200), perDomain * count * 1.5))
     }
 
     /// Decodes a bulk record and fills the groups the driver left out with per-domain calls.

@@ -93,8 +93,9 @@ public final class Collector: Sendable {
     let storageFailing = Mutex<Set<String>>([])
     /// Domains the balloon period could not be set on, so that the log tells it once, not every pass.
     let balloonPeriodRefused = Mutex<Set<String>>([])
-    /// How long the last bulk statistics call took; how long a pass waits for one before asking again.
-    let lastBulkDuration = Mutex<Duration?>(nil)
+    /// How long the last bulk statistics call took per domain it asked for (a pass may make two, for
+    /// different numbers of domains): how long a pass waits for one before asking again.
+    let bulkDurationPerDomain = Mutex<Duration?>(nil)
     static let bulkKey = "*bulk"
 
     public init(
