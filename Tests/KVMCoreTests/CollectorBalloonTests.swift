@@ -64,16 +64,6 @@ import Testing
         #expect(h.entry(alpha.ref)?.stats?.balloon.rssBytes == kib(2_000_000))
     }
 
-    /// A period set on the running guest sends no event: a guest that ever reported is read every pass.
-    @Test func guestThatReportedIsReadEveryPass() async throws {
-        var reported = alpha
-        reported.record["balloon.last-update"] = .uint(1_700_000_000)
-        let h = CollectorHarness([reported]) { $0.balloonInterval = .seconds(3600) }
-        #expect(await h.collectOnce() == .success)
-        #expect(await h.collectOnce() == .success)
-        #expect(h.fake.balloonAsked(alpha.ref) == [true, true])
-    }
-
     /// Readings are stamped with the pass's start, so that they fall an interval of passes apart, not an
     /// interval and the time a pass takes.
     @Test func readingsAreStampedWithThePassesStart() async throws {

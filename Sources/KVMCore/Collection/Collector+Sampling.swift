@@ -146,12 +146,13 @@ extension Collector {
     /// reports memory figures each statistics period, after a balloon event, and otherwise every
     /// `balloonInterval`.
     private func balloonDue(_ previous: DomainEntry?) -> Bool {
-        // A period set on the running guest (`virsh dommemstat --period --live`) sends no event: a guest that
-        // ever reported counts as one with a period, and so does a domain whose definition is not known.
-        guard let previous, let stats = previous.stats, previous.jobMarker != nil,
+        // The period is the definition's as last read (at start and after a define event). One set on the
+        // running guest by another client (`virsh dommemstat --period --live`) sends no event: that guest's
+        // figures are read on the schedule, with their timestamp, until its definition is read again. Whether
+        // the guest reported is no sign of a period: a Linux guest's balloon driver reports once as it loads.
+        guard let previous, previous.stats != nil, previous.jobMarker != nil,
             let sampledAt = previous.balloonSampledAt, previous.balloonChanges == previous.balloonChangesRead,
-            let config = previous.config, (config.memoryStatsPeriodSeconds ?? 0) <= 0,
-            stats.balloon.lastUpdateTimestamp == nil
+            let config = previous.config, (config.memoryStatsPeriodSeconds ?? 0) <= 0
         else { return true }
         return Self.isDue(sampledAt, every: options.balloonInterval)
     }
