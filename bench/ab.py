@@ -11,18 +11,8 @@ import argparse
 
 import libvirt
 
-from compare import AGENT, AGENT_ADDR, PEER, PEER_ADDR, Fleet, agent_cycle_cpu, domains_seen, peer_cycle_cpu, \
-    scrape, start, wait_for
-
-
-def agent_cpu(flags, size, cycles):
-    agent = start([AGENT, f"--web.listen-address={AGENT_ADDR}", "--collector.interval=2s"] + flags, AGENT_ADDR)
-    try:
-        wait_for(lambda: len(domains_seen(scrape(AGENT_ADDR)[1])) >= size, 60)
-        return agent_cycle_cpu(agent, AGENT_ADDR, cycles, 2)
-    finally:
-        agent.terminate()
-        agent.wait()
+from collectors import measure_agent
+from compare import PEER, PEER_ADDR, Fleet, peer_cycle_cpu, scrape, start
 
 
 def peer_cpu(cycles):
@@ -52,7 +42,7 @@ def main():
             peer = p_cpu + p_daemon
             print(f"| round {number}: peer | {ms(p_cpu)} + {ms(p_daemon)} = {ms(peer)} | 1.00 |", flush=True)
             for label, flags in variants:
-                cpu, daemon = agent_cpu(flags, args.size, args.cycles)
+                cpu, daemon = measure_agent(flags, args.size, args.cycles)
                 print(f"| round {number}: {label} | {ms(cpu)} + {ms(daemon)} = {ms(cpu + daemon)} | "
                       f"{(cpu + daemon) / peer:.2f} |", flush=True)
 
