@@ -109,15 +109,15 @@ extension Collector {
         do {
             let stats = try await complete(ref, record, config: config, balloonAsked: balloonAsked)
             var sample = Sample(
-                stats: stats, balloonChanges: balloonAsked ? previous?.balloonChanges ?? 0 : nil,
+                stats: stats, balloonChanges: balloonAsked ? previous?.balloonChanges.told ?? 0 : nil,
                 jobMarker: BulkStatsDecoder().jobMarker(in: record))
             guard options.collectors.contains(.vcpuinfo) else {
                 // Nothing to read: a change told meanwhile is taken as seen, or every quick pass would ask again.
-                sample.vcpuinfo = ([], previous?.vcpuinfoChanges ?? 0)
+                sample.vcpuinfo = ([], previous?.vcpuinfoChanges.told ?? 0)
                 return (ref, .sampled(sample))
             }
             guard vcpuinfoDue(previous, counters: stats.vcpus) else { return (ref, .sampled(sample)) }
-            let changes = previous?.vcpuinfoChanges ?? 0
+            let changes = previous?.vcpuinfoChanges.told ?? 0
             let maximum = (stats.vcpusMaximum ?? config?.vcpusMaximum).flatMap { Int(exactly: $0) }
             let vcpus = try await call("vcpuinfo", key: ref.uuid) { try await $0.vcpuInfo(ref, maximumVCPUs: maximum) }
             sample.vcpuinfo = (vcpus, changes)
@@ -151,7 +151,7 @@ extension Collector {
         // figures are read on the schedule, with their timestamp, until its definition is read again. Whether
         // the guest reported is no sign of a period: a Linux guest's balloon driver reports once as it loads.
         guard let previous, previous.stats != nil, previous.jobMarker != nil,
-            let sampledAt = previous.balloonSampledAt, previous.balloonChanges == previous.balloonChangesRead,
+            let sampledAt = previous.balloonSampledAt, !previous.balloonChanges.stale,
             let config = previous.config, (config.memoryStatsPeriodSeconds ?? 0) <= 0
         else { return true }
         return Self.isDue(sampledAt, every: options.balloonInterval)
@@ -176,11 +176,11 @@ extension Collector {
                 case .sampled(var sample):
                     if let changes = sample.balloonChanges {
                         // A balloon event told since the pass began is newer than what the pass read.
-                        if entry.balloonChanges != changes, let told = entry.stats?.memoryBytes {
+                        if entry.balloonChanges.told != changes, let told = entry.stats?.memoryBytes {
                             sample.stats.memoryBytes = told
                         }
                         entry.balloonSampledAt = began
-                        entry.balloonChangesRead = changes
+                        entry.balloonChanges.read = changes
                     } else if let last = entry.stats {
                         // Left out this pass: the last reading stands, with a size a balloon event set since.
                         sample.stats.memoryBytes = last.memoryBytes
@@ -192,7 +192,7 @@ extension Collector {
                     if let vcpuinfo = sample.vcpuinfo {
                         entry.vcpus = vcpuinfo.vcpus
                         entry.vcpusSampledAt = began
-                        entry.vcpuinfoChangesRead = vcpuinfo.changes
+                        entry.vcpuinfoChanges.read = vcpuinfo.changes
                     }
                     entry.statsSampledAt = now
                     entry.statsTimedOut = false

@@ -16,19 +16,15 @@ public struct DomainEntry: Sendable, Equatable {
     /// gives each vCPU's state and time every pass; only the physical CPU and affinity come from here.
     public var vcpus: [VCPUInfo] = []
     public var vcpusSampledAt: Double?
-    /// Events that make vcpuinfo out of date (a vCPU pinned; the domain started or stopped, so its vCPU
-    /// threads are new), and how many of them `vcpus` was read after: the next pass reads vcpuinfo again
-    /// while they differ. A count, not a flag, so that an event told while a read was under way (from the
-    /// qemu process before a restart, say) is not taken as seen by it.
-    var vcpuinfoChanges = 0
-    var vcpuinfoChangesRead = 0
-    public var vcpusStale: Bool { vcpuinfoChanges != vcpuinfoChangesRead }
+    /// Events that make vcpuinfo out of date: a vCPU pinned; the domain started or stopped, so its vCPU
+    /// threads are new.
+    var vcpuinfoChanges = Changes()
+    public var vcpusStale: Bool { vcpuinfoChanges.stale }
     /// When the `balloon` group was last read (the memory the domain has, its process's resident memory and
     /// the guest's memory figures); every `CollectorOptions.balloonInterval` unless the guest reports its
     /// memory each statistics period, and again after a balloon change event, counted as vcpuinfo's are.
     public var balloonSampledAt: Double?
-    var balloonChanges = 0
-    var balloonChangesRead = 0
+    var balloonChanges = Changes()
     /// A figure of this domain's bulk record that libvirt gives only while it holds the domain's job
     /// (a disk's read requests): a pass that leaves the `balloon` group out tells from it whether libvirt
     /// skipped the domain's job. Nil until a record had one; the `balloon` group is read every pass until then.
@@ -66,6 +62,17 @@ public struct DomainEntry: Sendable, Equatable {
         statsTimedOut = timedOut
         if !state.isActive { guest.reset() }
     }
+}
+
+/// Events that make a reading out of date, and how many of them the reading was taken after: the next pass
+/// reads it again while they differ. A count, not a flag, so that an event told while a read was under way
+/// (from the qemu process before a restart, say) is not taken as seen by it.
+struct Changes: Sendable, Equatable {
+    private(set) var told = 0
+    /// `told` as it was when the reading now held began.
+    var read = 0
+    var stale: Bool { told != read }
+    mutating func tell() { told += 1 }
 }
 
 public struct LastEvent: Sendable, Equatable {

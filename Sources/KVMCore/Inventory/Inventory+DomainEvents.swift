@@ -37,12 +37,12 @@ extension Inventory {
             return entry.resets
         case .tunable(let vcpuPinning):
             // The affinity vcpuinfo showed is out of date: the next pass asks for it again.
-            if vcpuPinning { entry.vcpuinfoChanges += 1 }
+            if vcpuPinning { entry.vcpuinfoChanges.tell() }
             return 1
         case .balloonChange(let bytes):
             // The size shows at once; the next pass reads the rest of the balloon group again.
             entry.stats?.memoryBytes = bytes
-            entry.balloonChanges += 1
+            entry.balloonChanges.tell()
             return 1
         }
     }

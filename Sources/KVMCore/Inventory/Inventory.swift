@@ -69,8 +69,8 @@ extension Inventory {
         }
         // A new qemu process: new vCPU threads, and another process's resident memory.
         if event.kind == .started || event.kind == .stopped || event.kind == .crashed {
-            entry.vcpuinfoChanges += 1
-            entry.balloonChanges += 1
+            entry.vcpuinfoChanges.tell()
+            entry.balloonChanges.tell()
         }
         if let state = event.resultingState, state != entry.state || event.kind == .started {
             entry.state = state
