@@ -21,6 +21,15 @@ import Testing
         }
     }
 
+    /// Two passes with the resident memory moved between them: the second one reads the group and shows it.
+    func expectReadOnEachOfTwoPasses(_ h: CollectorHarness) async {
+        #expect(await h.collectOnce() == .success)
+        moved(h, rssKiB: 2_000_000)
+        #expect(await h.collectOnce() == .success)
+        #expect(h.fake.balloonAsked(alpha.ref) == [true, true])
+        #expect(h.entry(alpha.ref)?.stats?.balloon.rssBytes == kib(2_000_000))
+    }
+
     @Test func readOncePerIntervalWhileTheLastReadingStands() async throws {
         let h = CollectorHarness([alpha]) { $0.balloonInterval = .seconds(3600) }
         #expect(await h.collectOnce() == .success)
@@ -45,23 +54,13 @@ import Testing
     }
 
     @Test func zeroIntervalReadsEveryPass() async throws {
-        let h = CollectorHarness([alpha]) { $0.balloonInterval = .zero }
-        #expect(await h.collectOnce() == .success)
-        moved(h, rssKiB: 2_000_000)
-        #expect(await h.collectOnce() == .success)
-        #expect(h.fake.balloonAsked(alpha.ref) == [true, true])
-        #expect(h.entry(alpha.ref)?.stats?.balloon.rssBytes == kib(2_000_000))
+        await expectReadOnEachOfTwoPasses(CollectorHarness([alpha]) { $0.balloonInterval = .zero })
     }
 
     @Test func guestThatReportsMemoryIsReadEveryPass() async throws {
         var reporting = alpha
         reporting.config.memoryStatsPeriodSeconds = 10
-        let h = CollectorHarness([reporting]) { $0.balloonInterval = .seconds(3600) }
-        #expect(await h.collectOnce() == .success)
-        moved(h, rssKiB: 2_000_000)
-        #expect(await h.collectOnce() == .success)
-        #expect(h.fake.balloonAsked(alpha.ref) == [true, true])
-        #expect(h.entry(alpha.ref)?.stats?.balloon.rssBytes == kib(2_000_000))
+        await expectReadOnEachOfTwoPasses(CollectorHarness([reporting]) { $0.balloonInterval = .seconds(3600) })
     }
 
     /// Readings are stamped with the pass's start, so that they fall an interval of passes apart, not an

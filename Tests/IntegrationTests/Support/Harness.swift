@@ -123,8 +123,8 @@ func poll<T>(within deadline: Duration, every period: Duration, _ look: () async
     return nil
 }
 
-/// `run` on a queue of its own (see `offPool`): for a program that takes seconds (chromium, openssl, clang,
-/// promtool, the agent), which would hold one of the test process's few cooperative threads meanwhile.
+/// `run` on a queue of its own (see `offPool`): for a program that takes seconds (chromium, clang, promtool,
+/// the agent), which would hold one of the test process's few cooperative threads meanwhile.
 func runOffPool(_ executable: String, _ arguments: [String], input: String? = nil) async throws -> (
     status: Int32, output: String
 ) {

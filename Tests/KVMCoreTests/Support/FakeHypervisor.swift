@@ -53,8 +53,6 @@ final class FakeHypervisor: Hypervisor {
         var listingsHeld = 0
         var listingsInFlight = 0
         var mostListingsInFlight = 0
-        /// The statistics groups every bulk or per-domain call asked for.
-        var groupsAsked: Set<StatsGroup> = []
         /// Domain UUID to the groups of each bulk call that named it, in order.
         var bulkGroups: [String: [Set<StatsGroup>]] = [:]
     }
@@ -129,7 +127,10 @@ final class FakeHypervisor: Hypervisor {
         state.withLock { state in state.calls.values.reduce(0) { $0 + $1.values.reduce(0, +) } }
     }
 
-    var groupsAsked: Set<StatsGroup> { state.withLock { $0.groupsAsked } }
+    /// The statistics groups any bulk call asked for.
+    var groupsAsked: Set<StatsGroup> {
+        state.withLock { Set($0.bulkGroups.values.joined().joined()) }
+    }
 
     /// Whether each bulk call that named `ref` asked for the `balloon` group, in order.
     func balloonAsked(_ ref: DomainRef) -> [Bool] {
@@ -176,7 +177,6 @@ final class FakeHypervisor: Hypervisor {
         }
         await enter(.bulkStats, domains.map(\.uuid), waitingOnHung: behaviour == .hangs)
         state.withLock { state in
-            state.groupsAsked.formUnion(groups)
             for ref in domains { state.bulkGroups[ref.uuid, default: []].append(groups) }
         }
         return state.withLock { state in
