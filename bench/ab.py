@@ -11,18 +11,8 @@ import argparse
 
 import libvirt
 
-from collectors import measure_agent
-from compare import PEER, PEER_ADDR, Fleet, peer_cycle_cpu, scrape, start
-
-
-def peer_cpu(cycles):
-    peer = start([PEER, f"--web.listen-address={PEER_ADDR}"], PEER_ADDR)
-    try:
-        scrape(PEER_ADDR)
-        return peer_cycle_cpu(peer, PEER_ADDR, cycles, 2)
-    finally:
-        peer.kill()
-        peer.wait()
+from collectors import measure_agent, measure_peer
+from compare import Fleet
 
 
 def main():
@@ -38,7 +28,7 @@ def main():
     print("|---|---|---|")
     with Fleet(libvirt.open("qemu:///system"), args.size):
         for number in range(1, args.rounds + 1):
-            p_cpu, p_daemon = peer_cpu(args.cycles)
+            p_cpu, p_daemon = measure_peer(args.cycles)
             peer = p_cpu + p_daemon
             print(f"| round {number}: peer | {ms(p_cpu)} + {ms(p_daemon)} = {ms(peer)} | 1.00 |", flush=True)
             for label, flags in variants:
